@@ -1,0 +1,1 @@
+"""Partner Network: share leads, contacts and documents with partners."""

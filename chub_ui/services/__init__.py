@@ -1,0 +1,1 @@
+"""Every rule of the product: who may do what, invitations, mail, imports."""

@@ -1,0 +1,71 @@
+"""Shared fixtures: a temporary database per test and users to act as."""
+
+import os
+
+os.environ.setdefault("CHUB_ENV", "test")
+
+from collections.abc import Callable, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from sqlmodel import Session, SQLModel, create_engine  # noqa: E402
+
+import chub_ui.db  # noqa: E402, F401  (SQLite pragmas for every engine)
+from chub_ui.models import PLAN_FREE, PLAN_PAID  # noqa: E402
+from chub_ui.services import auth  # noqa: E402
+
+# The real exports stay in ../shared beside the checkout; they are never copied.
+REALDATA = Path(
+    os.environ.get(
+        "CHUB_REALDATA",
+        Path(__file__).resolve().parents[2] / "shared" / "realdata",
+    )
+)
+
+TEST_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def engine(tmp_path: Path):
+    """A fresh SQLite database file with every table."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    SQLModel.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    """A session on the test database."""
+    with Session(engine) as session:
+        yield session
+
+
+@pytest.fixture
+def make_user(session: Session) -> Callable[..., auth.CurrentUser]:
+    """Create a user and return them as the services see them."""
+
+    def _make(email: str, *, plan: str = PLAN_PAID, name: str = "") -> auth.CurrentUser:
+        user = auth.create_user(
+            session=session,
+            email=email,
+            password=TEST_PASSWORD,
+            full_name=name,
+            plan=plan,
+        )
+        session.commit()
+        return auth.current_user_for(session, user.id)
+
+    return _make
+
+
+@pytest.fixture
+def paid_user(make_user) -> auth.CurrentUser:
+    """A CRM user on the paid plan."""
+    return make_user("owner@example.com", plan=PLAN_PAID, name="Olivia Owner")
+
+
+@pytest.fixture
+def free_user(make_user) -> auth.CurrentUser:
+    """A partner on the free plan."""
+    return make_user("partner@example.com", plan=PLAN_FREE, name="Pat Partner")
