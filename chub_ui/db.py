@@ -18,7 +18,7 @@ _engines: dict[str, sa.Engine] = {}
 
 
 @sa.event.listens_for(sa.Engine, "connect")
-def _tune_sqlite(dbapi_connection, connection_record) -> None:  # noqa: ARG001
+def _tune_sqlite(dbapi_connection, connection_record) -> None:
     # Every engine, Reflex's own included: readers must not block the writer,
     # and a second writer waits instead of failing at once.
     module = type(dbapi_connection).__module__

@@ -25,12 +25,12 @@ class UTCDateTime(sa.types.TypeDecorator):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):  # noqa: ARG002
+    def process_bind_param(self, value, dialect):
         if value is not None and value.tzinfo is None:
             raise ValueError("naive datetimes are refused; use utcnow()")
         return None if value is None else value.astimezone(UTC)
 
-    def process_result_value(self, value, dialect):  # noqa: ARG002
+    def process_result_value(self, value, dialect):
         # SQLite keeps no offset, and every value written here was UTC.
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)

@@ -100,8 +100,7 @@ def load_settings() -> Settings:
         import_max_bytes=_positive_int("CHUB_IMPORT_MAX_BYTES", 5 * 1024 * 1024),
         session_days=_positive_int("CHUB_SESSION_DAYS", 14),
         invitation_days=_positive_int("CHUB_INVITATION_DAYS", 14),
-        cors_origins=[o.strip() for o in origins.split(",") if o.strip()]
-        or [base_url],
+        cors_origins=[o.strip() for o in origins.split(",") if o.strip()] or [base_url],
         outbox_poll_seconds=_positive_int("CHUB_OUTBOX_POLL_SECONDS", 2),
     )
     return settings.validate()

@@ -4,15 +4,15 @@ import os
 
 os.environ.setdefault("CHUB_ENV", "test")
 
-from collections.abc import Callable, Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
-from sqlmodel import Session, SQLModel, create_engine  # noqa: E402
+import pytest
+from sqlmodel import Session, SQLModel, create_engine
 
-import chub_ui.db  # noqa: E402, F401  (SQLite pragmas for every engine)
-from chub_ui.models import PLAN_FREE, PLAN_PAID  # noqa: E402
-from chub_ui.services import auth  # noqa: E402
+import chub_ui.db  # noqa: F401  (SQLite pragmas for every engine)
+from chub_ui.models import PLAN_FREE, PLAN_PAID
+from chub_ui.services import auth
 
 # The real exports stay in ../shared beside the checkout; they are never copied.
 REALDATA = Path(
@@ -21,6 +21,8 @@ REALDATA = Path(
         Path(__file__).resolve().parents[2] / "shared" / "realdata",
     )
 )
+
+pytest_plugins = ["tests.smtp_server"]
 
 TEST_PASSWORD = "correct horse battery"
 

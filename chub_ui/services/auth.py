@@ -107,7 +107,9 @@ def current_user_for(session: Session, user_id: int) -> CurrentUser:
 
 def find_user_by_email(session: Session, email: str) -> User | None:
     """The user with this address, compared trimmed and case-folded."""
-    return session.exec(select(User).where(User.email == normalize_email(email))).first()
+    return session.exec(
+        select(User).where(User.email == normalize_email(email))
+    ).first()
 
 
 def create_user(

@@ -1,0 +1,1 @@
+"""Layouts, navigation, tables, forms and empty states."""

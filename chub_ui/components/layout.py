@@ -1,0 +1,209 @@
+"""The two layouts: the Partner's Network for free accounts, the full CRM for paid."""
+
+import logging
+
+import reflex as rx
+
+from chub_ui import routes, styles
+from chub_ui.state.session import SessionState
+
+logger = logging.getLogger(__name__)
+
+CRM_ONLY_LINKS = (
+    ("Leads", routes.LEADS, "target"),
+    ("Contacts", routes.CONTACTS, "contact"),
+    ("Import", routes.IMPORT, "upload"),
+)
+MODULE_LINKS = (
+    ("Referral", routes.REFERRALS, "share-2"),
+    ("Library", routes.LIBRARY, "library"),
+    ("Tags", routes.TAGS, "tag"),
+    ("Notifications", routes.NOTIFICATIONS, "bell"),
+)
+
+
+def nav_link(label: str, href: str, icon: str) -> rx.Component:
+    """One entry of the side navigation."""
+    return rx.link(
+        rx.hstack(rx.icon(icon, size=16), rx.text(label, size="2"), align="center"),
+        href=href,
+        style=styles.nav_link_style,
+    )
+
+
+def brand() -> rx.Component:
+    """The product's name, linking home."""
+    return rx.link(
+        rx.hstack(
+            rx.icon("handshake", size=22, color=rx.color(styles.BRAND_COLOR, 9)),
+            rx.heading(
+                rx.cond(SessionState.is_paid, "Partner Network", "Partner's Network"),
+                size="4",
+            ),
+            align="center",
+        ),
+        href=routes.HOME,
+        underline="none",
+        color="inherit",
+    )
+
+
+def user_menu() -> rx.Component:
+    """The signed-in user, their plan and the way out."""
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(
+                rx.icon("circle-user", size=16),
+                rx.text(SessionState.user["display_name"], size="2"),
+                variant="soft",
+                width="100%",
+                id="user-menu",
+            )
+        ),
+        rx.menu.content(
+            rx.menu.item(SessionState.user["email"], disabled=True),
+            rx.menu.item(
+                rx.cond(SessionState.is_paid, "Paid plan: full CRM", "Free plan"),
+                disabled=True,
+            ),
+            rx.menu.separator(),
+            rx.menu.item("Sign out", on_click=SessionState.sign_out, color="red"),
+        ),
+    )
+
+
+def sidebar() -> rx.Component:
+    """Brand, navigation of the plan's modules, and the user menu."""
+    return rx.vstack(
+        brand(),
+        rx.divider(),
+        rx.cond(
+            SessionState.is_paid,
+            rx.vstack(
+                rx.text("CRM", size="1", color_scheme="gray", weight="bold"),
+                *[nav_link(*link) for link in CRM_ONLY_LINKS],
+                width="100%",
+                spacing="1",
+            ),
+        ),
+        rx.text("Partner Network", size="1", color_scheme="gray", weight="bold"),
+        *[nav_link(*link) for link in MODULE_LINKS],
+        rx.spacer(),
+        user_menu(),
+        style=styles.sidebar_style,
+        spacing="2",
+        id="navigation",
+    )
+
+
+def notice_banner() -> rx.Component:
+    """A message carried across a redirect, such as a paid-plan refusal."""
+    return rx.cond(
+        SessionState.notice != "",
+        rx.callout(
+            rx.hstack(
+                rx.text(SessionState.notice),
+                rx.spacer(),
+                rx.icon_button(
+                    rx.icon("x", size=14),
+                    variant="ghost",
+                    size="1",
+                    on_click=SessionState.dismiss_notice,
+                ),
+                width="100%",
+            ),
+            icon="info",
+            color_scheme="amber",
+            width="100%",
+            id="notice",
+        ),
+    )
+
+
+def loading() -> rx.Component:
+    """Shown while the session is checked."""
+    return rx.center(rx.spinner(size="3"), height="60vh", width="100%")
+
+
+def app_page(*content: rx.Component) -> rx.Component:
+    """A signed-in page in the layout of the user's plan."""
+    return rx.cond(
+        SessionState.is_signed_in,
+        rx.hstack(
+            sidebar(),
+            rx.vstack(notice_banner(), *content, style=styles.main_style, spacing="4"),
+            spacing="0",
+            align="start",
+            width="100%",
+        ),
+        loading(),
+    )
+
+
+def empty_state(icon: str, title: str, text: str) -> rx.Component:
+    """An honest empty list or module, with what to do next."""
+    return rx.center(
+        rx.vstack(
+            rx.icon(icon, size=40, color=rx.color("gray", 8)),
+            rx.heading(title, size="4"),
+            rx.text(text, color_scheme="gray", align="center", max_width="460px"),
+            align="center",
+            spacing="3",
+        ),
+        padding="3rem 1rem",
+        width="100%",
+        border="1px dashed var(--gray-a6)",
+        border_radius="12px",
+    )
+
+
+def pager(state) -> rx.Component:
+    """Previous and next buttons for a server-paged list."""
+    return rx.hstack(
+        rx.text(
+            state.total.to_string()
+            + " in all · page "
+            + state.page.to_string()
+            + " of "
+            + state.pages.to_string(),
+            size="2",
+            color_scheme="gray",
+        ),
+        rx.spacer(),
+        rx.button(
+            "Previous",
+            variant="soft",
+            on_click=state.previous_page,
+            disabled=state.page <= 1,
+        ),
+        rx.button(
+            "Next",
+            variant="soft",
+            on_click=state.next_page,
+            disabled=state.page >= state.pages,
+        ),
+        width="100%",
+        align="center",
+    )
+
+
+def field_list(fields) -> rx.Component:
+    """Label and value pairs of a record."""
+    return rx.data_list.root(
+        rx.foreach(
+            fields.to(list[dict[str, str]]),
+            lambda field: rx.data_list.item(
+                rx.data_list.label(field["label"]),
+                rx.data_list.value(rx.text(field["value"], white_space="pre-wrap")),
+            ),
+        ),
+        size="2",
+    )
+
+
+def error_callout(message) -> rx.Component:
+    """A red message when the var is not empty."""
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="triangle-alert", color_scheme="red", width="100%"),
+    )

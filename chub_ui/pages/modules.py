@@ -1,0 +1,53 @@
+"""Modules of the Partner's Network that are not built yet, and the start page."""
+
+import logging
+
+import reflex as rx
+
+from chub_ui.components.layout import app_page, empty_state, loading
+
+logger = logging.getLogger(__name__)
+
+
+def library_page() -> rx.Component:
+    """Documents: not built yet, and it says so."""
+    return app_page(
+        rx.heading("Library", size="6"),
+        empty_state(
+            "library",
+            "The Library is not available yet",
+            "Documents referred to you, and your own documents, will be listed "
+            "here. Sharing documents is coming in a later version.",
+        ),
+    )
+
+
+def tags_page() -> rx.Component:
+    """Tags: not built yet, and it says so."""
+    return app_page(
+        rx.heading("Tags", size="6"),
+        empty_state(
+            "tag",
+            "Tags are not available yet",
+            "Marking leads, contacts and documents important or unimportant is "
+            "coming in a later version.",
+        ),
+    )
+
+
+def notifications_page() -> rx.Component:
+    """Notifications: not built yet, and it says so."""
+    return app_page(
+        rx.heading("Notifications", size="6"),
+        empty_state(
+            "bell",
+            "No notifications yet",
+            "Updates from your team and your partners will appear here in a "
+            "later version. Referrals already arrive by e-mail.",
+        ),
+    )
+
+
+def home_page() -> rx.Component:
+    """Only forwards to the start page of the user's plan."""
+    return loading()

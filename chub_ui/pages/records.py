@@ -1,0 +1,206 @@
+"""The CRM's lead and contact lists and the record page with Refer."""
+
+import logging
+
+import reflex as rx
+
+from chub_ui import routes, styles
+from chub_ui.components.layout import (
+    app_page,
+    empty_state,
+    error_callout,
+    field_list,
+    pager,
+)
+from chub_ui.state.records import RecordsState
+
+logger = logging.getLogger(__name__)
+
+
+def _row(item) -> rx.Component:
+    href = "/records/" + item["id"].to_string()
+    return rx.table.row(
+        rx.table.cell(rx.link(item["name"], href=href)),
+        rx.table.cell(item["company"]),
+        rx.table.cell(item["email"]),
+        rx.table.cell(item["phone"]),
+        rx.table.cell(item["city"]),
+        on_click=rx.redirect(href),
+        style=styles.clickable_row_style,
+    )
+
+
+def _records_page(title: str, empty_text: str) -> rx.Component:
+    return app_page(
+        rx.hstack(
+            rx.heading(title, size="6"),
+            rx.spacer(),
+            rx.link(
+                rx.button(rx.icon("upload", size=16), "Import CSV"), href=routes.IMPORT
+            ),
+            width="100%",
+        ),
+        rx.input(
+            placeholder="Search by name, company or e-mail",
+            value=RecordsState.search,
+            on_change=RecordsState.set_search.debounce(300),
+            width="100%",
+            max_length=100,
+            id="record-search",
+        ),
+        rx.cond(
+            RecordsState.total > 0,
+            rx.vstack(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *[
+                                rx.table.column_header_cell(name)
+                                for name in (
+                                    "Name",
+                                    "Company",
+                                    "E-mail",
+                                    "Phone",
+                                    "City",
+                                )
+                            ]
+                        )
+                    ),
+                    rx.table.body(rx.foreach(RecordsState.items, _row)),
+                    width="100%",
+                    id="record-table",
+                ),
+                pager(RecordsState),
+                width="100%",
+            ),
+            rx.cond(
+                RecordsState.search != "",
+                empty_state("search-x", "No match", "Nothing matches the search."),
+                empty_state("inbox", f"No {title.lower()} yet", empty_text),
+            ),
+        ),
+    )
+
+
+def leads_page() -> rx.Component:
+    """The account's leads."""
+    return _records_page("Leads", "Import a CSV file of leads to get started.")
+
+
+def contacts_page() -> rx.Component:
+    """The account's contacts."""
+    return _records_page("Contacts", "Import a CSV file of contacts to get started.")
+
+
+def _refer_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.trigger(
+            rx.button(rx.icon("send", size=16), "Refer", id="refer-open")
+        ),
+        rx.dialog.content(
+            rx.dialog.title("Refer ", RecordsState.record["name"]),
+            rx.dialog.description(
+                "The recipient gets an invitation e-mail with a link to this record.",
+                size="2",
+            ),
+            rx.form(
+                rx.vstack(
+                    error_callout(RecordsState.refer_error),
+                    rx.cond(
+                        RecordsState.refer_success != "",
+                        rx.callout(
+                            RecordsState.refer_success,
+                            icon="check",
+                            color_scheme="green",
+                            id="refer-success",
+                        ),
+                    ),
+                    rx.text("Refer to", size="2", weight="medium"),
+                    rx.input(
+                        name="to_email",
+                        type="email",
+                        required=True,
+                        placeholder="partner@example.com",
+                        id="refer_to_email",
+                        width="100%",
+                        max_length=320,
+                    ),
+                    rx.text("Message", size="2", weight="medium"),
+                    rx.text_area(
+                        name="message",
+                        id="refer-message",
+                        width="100%",
+                        max_length=2000,
+                        rows="4",
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(
+                            rx.button("Close", variant="soft", type="button")
+                        ),
+                        rx.button("Send invitation", type="submit", id="refer-submit"),
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="3",
+                ),
+                on_submit=RecordsState.submit_referral,
+                reset_on_submit=False,
+            ),
+        ),
+    )
+
+
+def _history() -> rx.Component:
+    return rx.cond(
+        RecordsState.history.length() > 0,
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *[
+                        rx.table.column_header_cell(name)
+                        for name in ("To", "When", "Invitation", "E-mail")
+                    ]
+                )
+            ),
+            rx.table.body(
+                rx.foreach(
+                    RecordsState.history,
+                    lambda item: rx.table.row(
+                        rx.table.cell(item["recipient_email"]),
+                        rx.table.cell(item["sent_at"]),
+                        rx.table.cell(rx.badge(item["state"])),
+                        rx.table.cell(item["mail_status"]),
+                    ),
+                )
+            ),
+            width="100%",
+            id="referral-history",
+        ),
+        rx.text("Not referred to anyone yet.", color_scheme="gray", size="2"),
+    )
+
+
+def record_page() -> rx.Component:
+    """One lead or contact: its fields, Refer, and its referring history."""
+    return app_page(
+        error_callout(RecordsState.record_error),
+        rx.cond(
+            RecordsState.record.contains("name"),
+            rx.vstack(
+                rx.hstack(
+                    rx.heading(RecordsState.record["name"], size="6", id="record-name"),
+                    rx.badge(RecordsState.record["kind"], size="2"),
+                    rx.spacer(),
+                    _refer_dialog(),
+                    width="100%",
+                    align="center",
+                ),
+                rx.card(field_list(RecordsState.record["fields"]), width="100%"),
+                rx.heading("Referring history", size="4"),
+                _history(),
+                width="100%",
+                spacing="4",
+            ),
+            rx.cond(RecordsState.record_error == "", rx.spinner()),
+        ),
+    )

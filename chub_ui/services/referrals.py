@@ -1,0 +1,287 @@
+"""Referring leads and contacts by e-mail, and what recipients may see."""
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+from chub_ui.models import Invitation, OutboxMessage, Record, Referral, User, utcnow
+from chub_ui.services import mail
+from chub_ui.services.access import require_user
+from chub_ui.services.addresses import normalize_email
+from chub_ui.services.auth import CurrentUser, hash_token
+from chub_ui.services.errors import InvalidInput, NotAllowed
+from chub_ui.services.records import (
+    PAGE_SIZE,
+    Page,
+    clean_search,
+    get_own_record,
+    like_pattern,
+    page_bounds,
+    record_fields,
+)
+from chub_ui.settings import settings
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_LENGTH = 2000
+MAIL_STATE_LABELS = {
+    mail.STATUS_QUEUED: "queued",
+    mail.STATUS_SENDING: "sending",
+    mail.STATUS_SENT: "sent",
+    mail.STATUS_FAILED: "failed",
+    mail.STATUS_UNSENT: "not sent: no SMTP server configured",
+}
+
+
+@dataclass(frozen=True)
+class ReferOutcome:
+    """What happened when a record was referred."""
+
+    referral_id: int
+    recipient_email: str
+    recipient_has_account: bool
+    mail_status: str
+
+
+def clean_message(text: str | None) -> str:
+    """A referral message trimmed, limited, and free of control characters."""
+    message = (text or "").strip()
+    if len(message) > MAX_MESSAGE_LENGTH:
+        raise InvalidInput(
+            f"The message can have at most {MAX_MESSAGE_LENGTH} characters."
+        )
+    if any(ord(char) < 32 and char not in "\n\t" for char in message):
+        raise InvalidInput("The message contains characters that cannot be sent.")
+    return message
+
+
+def invitation_link(token: str) -> str:
+    """The address a recipient opens to accept an invitation."""
+    return f"{settings.base_url}/invite/{token}"
+
+
+def invitation_state(invitation: Invitation | None) -> str:
+    """pending, accepted or expired, as the referrer sees it."""
+    if invitation is None:
+        return "pending"
+    if invitation.accepted_at is not None:
+        return "accepted"
+    if invitation.expires_at <= utcnow():
+        return "expired"
+    return "pending"
+
+
+def _open_referral(
+    session: Session, record_id: int, address: str
+) -> tuple[Referral, Invitation | None] | None:
+    """The latest referral of the record to the address that still counts."""
+    rows = session.exec(
+        select(Referral, Invitation)
+        .join(Invitation, Invitation.referral_id == Referral.id, isouter=True)
+        .where(Referral.record_id == record_id, Referral.recipient_email == address)
+        .order_by(Referral.id.desc())
+    ).all()
+    for referral, invitation in rows:
+        if referral.recipient_id is not None:
+            return referral, invitation
+        if invitation_state(invitation) == "pending":
+            return referral, invitation
+    return None
+
+
+def refer_record(
+    *,
+    session: Session,
+    user: CurrentUser,
+    record_id: int,
+    to_email: str,
+    message: str = "",
+) -> ReferOutcome:
+    """Refer one of the account's records to an address, with an invitation.
+
+    The referral, its invitation and the e-mail in the outbox are written in
+    one transaction, so a crash leaves all of them or none.
+
+    Raises:
+        NotAllowed: the record is not the account's.
+        InvalidInput: a bad address, the user's own address, a message that
+            is too long, or a referral to that address that is still open.
+    """
+    record = get_own_record(session=session, user=user, record_id=record_id)
+    address = normalize_email(to_email)
+    text = clean_message(message)
+    if address == user.email:
+        raise InvalidInput("You cannot refer a record to yourself.")
+    existing = _open_referral(session, record.id, address)
+    if existing is not None:
+        referral, invitation = existing
+        if referral.recipient_id is not None and invitation_state(invitation) != (
+            "pending"
+        ):
+            raise InvalidInput(f"{address} already has this {record.kind}.")
+        raise InvalidInput(
+            f"An invitation to {address} for this {record.kind} is still pending "
+            f"(sent {referral.created_at:%Y-%m-%d %H:%M} UTC); no second "
+            "invitation was sent."
+        )
+
+    recipient = session.exec(select(User).where(User.email == address)).first()
+    referral = Referral(
+        record_id=record.id,
+        referrer_id=user.id,
+        recipient_email=address,
+        recipient_id=recipient.id if recipient else None,
+        message=text,
+    )
+    session.add(referral)
+    session.flush()
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    invitation = Invitation(
+        token_hash=hash_token(token),
+        email=address,
+        inviter_id=user.id,
+        referral_id=referral.id,
+        created_at=now,
+        expires_at=now + timedelta(days=settings.invitation_days),
+    )
+    session.add(invitation)
+    session.flush()
+    link = invitation_link(token)
+    subject, body_text, body_html = mail.invitation_message(
+        inviter_name=user.display_name,
+        item_label=record.name,
+        item_kind=record.kind,
+        message=text,
+        link=link,
+    )
+    outbox = mail.queue_message(
+        session,
+        to_address=address,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        invitation_id=invitation.id,
+    )
+    status = outbox.status
+    referral_id = referral.id
+    session.commit()
+
+    logger.info("referral %s of record %s queued", referral_id, record_id)
+    if status == mail.STATUS_UNSENT:
+        # Without SMTP the log is the only way to the link (demo and dev only).
+        logger.warning("no SMTP server configured; invitation link: %s", link)
+    return ReferOutcome(
+        referral_id=referral_id,
+        recipient_email=address,
+        recipient_has_account=recipient is not None,
+        mail_status=MAIL_STATE_LABELS.get(status, status),
+    )
+
+
+def referral_history(
+    *, session: Session, user: CurrentUser, record_id: int
+) -> list[dict]:
+    """To whom a record was referred, when, and the invitation's state."""
+    record = get_own_record(session=session, user=user, record_id=record_id)
+
+    rows = session.exec(
+        select(Referral, Invitation, OutboxMessage)
+        .join(Invitation, Invitation.referral_id == Referral.id, isouter=True)
+        .join(
+            OutboxMessage,
+            OutboxMessage.invitation_id == Invitation.id,
+            isouter=True,
+        )
+        .where(Referral.record_id == record.id)
+        .order_by(Referral.created_at.desc(), Referral.id.desc())
+    ).all()
+    return [
+        {
+            "id": referral.id,
+            "recipient_email": referral.recipient_email,
+            "sent_at": f"{referral.created_at:%Y-%m-%d %H:%M} UTC",
+            "state": invitation_state(invitation),
+            "mail_status": MAIL_STATE_LABELS.get(outbox.status, outbox.status)
+            if outbox
+            else "",
+            "mail_error": outbox.last_error if outbox else "",
+            "message": referral.message,
+        }
+        for referral, invitation, outbox in rows
+    ]
+
+
+def list_referred_to_me(
+    *, session: Session, user: CurrentUser, search: str = "", page: int = 1
+) -> Page:
+    """Leads and contacts referred to the user, newest first, searched, paged."""
+    user = require_user(user)
+
+    referrer = sa.orm.aliased(User)
+    conditions = [Referral.recipient_id == user.id]
+    text = clean_search(search)
+    if text:
+        pattern = like_pattern(text)
+        conditions.append(
+            sa.or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (Record.name, Record.company, Record.email)
+                )
+            )
+        )
+    base = select(Referral, Record, referrer).join(
+        Record, Record.id == Referral.record_id
+    )
+    base = base.join(referrer, referrer.id == Referral.referrer_id).where(*conditions)
+    total = session.exec(
+        select(func.count())
+        .select_from(Referral)
+        .join(Record, Record.id == Referral.record_id)
+        .where(*conditions)
+    ).one()
+    page, pages = page_bounds(page, total)
+    rows = session.exec(
+        base.order_by(Referral.created_at.desc(), Referral.id.desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
+    items = [
+        {
+            "id": referral.id,
+            "name": record.name,
+            "company": record.company,
+            "email": record.email,
+            "kind": record.kind.capitalize(),
+            "referrer": by.full_name or by.email,
+            "referred_at": f"{referral.created_at:%Y-%m-%d %H:%M}",
+        }
+        for referral, record, by in rows
+    ]
+    return Page(items, total, page, pages)
+
+
+def referral_detail(*, session: Session, user: CurrentUser, referral_id: int) -> dict:
+    """Everything a recipient may see of a referral; NotAllowed for anyone else."""
+    user = require_user(user)
+    referral = session.get(Referral, int(referral_id))
+    if referral is None or referral.recipient_id != user.id:
+        raise NotAllowed("This referral does not exist or was not referred to you.")
+
+    record = session.get(Record, referral.record_id)
+    by = session.get(User, referral.referrer_id)
+    return {
+        "id": referral.id,
+        "kind": record.kind.capitalize(),
+        "name": record.name,
+        "fields": record_fields(record),
+        "referrer_name": by.full_name or by.email,
+        "referrer_email": by.email,
+        "message": referral.message,
+        "referred_at": f"{referral.created_at:%Y-%m-%d %H:%M} UTC",
+    }

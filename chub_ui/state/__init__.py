@@ -1,0 +1,1 @@
+"""Reflex states, one module per feature, each thin over the services."""
