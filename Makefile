@@ -40,7 +40,7 @@ test-services: $(STAMP)
 	$(BIN)/pytest tests --ignore=tests/e2e -q
 
 test-e2e: $(STAMP) chromium
-	$(BIN)/pytest tests/e2e -q -p no:asyncio
+	$(BIN)/pytest tests/e2e -q -p no:asyncio -W ignore::pytest.PytestConfigWarning
 
 test: setup chromium lint test-services test-e2e
 

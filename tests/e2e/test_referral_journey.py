@@ -1,0 +1,209 @@
+"""The whole journey in Chromium: import, refer, e-mail, register, see it."""
+
+import re
+import time
+
+from playwright.sync_api import Page, expect
+from sqlmodel import select
+
+from chub_ui import db
+from chub_ui.models import KIND_LEAD, Record, User
+from chub_ui.services import auth, referrals
+from tests.conftest import REALDATA, TEST_PASSWORD
+from tests.e2e.conftest import OWNER_EMAIL, PARTNER_EMAIL
+
+LINK = re.compile(r"https?://[^\s\"<>]+/invite/[A-Za-z0-9_\-]+")
+
+
+def _sign_in(page: Page, email: str, path: str = "/") -> None:
+    page.goto(path)
+    page.wait_for_url(re.compile(r"/login"))
+    page.fill("#login-email", email)
+    page.fill("#login-password", TEST_PASSWORD)
+    page.click("#login-submit")
+
+
+def _invitation_link(smtp, address: str, count: int = 1, timeout: float = 30) -> str:
+    """The link of the newest invitation the SMTP server received for address."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        received = smtp.messages_to(address)
+        if len(received) >= count:
+            mail = received[-1]
+            text_link = LINK.search(mail.text).group(0)
+            assert text_link in mail.html
+            return text_link
+        time.sleep(0.2)
+    raise AssertionError(f"no invitation reached {address} within {timeout}s")
+
+
+def test_import_refer_register_and_see_the_record(new_page, smtp, screenshots):
+    owner = new_page()
+    _sign_in(owner, OWNER_EMAIL, "/import")
+    owner.wait_for_url(re.compile(r"/import$"))
+    owner.screenshot(path=screenshots / "import.png", full_page=True)
+    owner.locator("#csv_upload input[type=file]").set_input_files(
+        str(REALDATA / "csv" / "krayin_samples_persons.csv")
+    )
+    owner.click("#import-submit")
+    expect(owner.locator("#import-result")).to_contain_text("Imported 2 contacts")
+    owner.screenshot(path=screenshots / "import-done.png", full_page=True)
+
+    owner.goto("/contacts")
+    owner.get_by_role("link", name="Wilson Fisk").click()
+    owner.wait_for_url(re.compile(r"/records/\d+"))
+    expect(owner.locator("#record-name")).to_have_text("Wilson Fisk")
+    owner.click("#refer-open")
+    owner.fill("#refer_to_email", "  Newbie.Partner@Example.com ")
+    owner.fill("#refer-message", "Wilson needs <b>10</b> licences; call him.")
+    owner.click("#refer-submit")
+    expect(owner.locator("#refer-success")).to_contain_text(
+        "newbie.partner@example.com"
+    )
+    owner.screenshot(path=screenshots / "record-referred.png", full_page=True)
+
+    link = _invitation_link(smtp, "newbie.partner@example.com")
+    invitee = new_page()
+    invitee.goto(link)
+    expect(invitee.locator("input[name=invited_email]")).to_have_value(
+        "newbie.partner@example.com"
+    )
+    invitee.screenshot(path=screenshots / "invite-register.png", full_page=True)
+    invitee.fill("#register-name", "Nina Newbie")
+    invitee.fill("#register-password", "a new password")
+    invitee.fill("#register-password-again", "a new password")
+    invitee.click("#register-submit")
+
+    invitee.wait_for_url(re.compile(r"/referrals/\d+$"))
+    expect(invitee.locator("#detail-name")).to_have_text("Wilson Fisk")
+    expect(invitee.locator("#detail-message")).to_have_text(
+        "Wilson needs <b>10</b> licences; call him."
+    )
+    expect(invitee.get_by_text("contact.home@wilson.com")).to_be_visible()
+    expect(invitee.locator("#navigation")).not_to_contain_text("Leads")
+    invitee.screenshot(path=screenshots / "referral-detail.png", full_page=True)
+
+    invitee.goto("/referrals")
+    expect(invitee.locator("#referral-table")).to_contain_text("Olivia Owner")
+    invitee.fill("#referral-search", "sasha")
+    expect(invitee.get_by_text("No referral matches the search.")).to_be_visible()
+    invitee.fill("#referral-search", "WILSON")
+    expect(invitee.locator("#referral-table")).to_contain_text("Wilson Fisk")
+    invitee.screenshot(path=screenshots / "referrals.png", full_page=True)
+
+    owner.reload()
+    expect(owner.locator("#referral-history")).to_contain_text("accepted")
+    expect(owner.locator("#referral-history")).to_contain_text("sent")
+
+    invitee.goto(link)
+    expect(invitee.locator("#invite-unusable")).to_contain_text("already been used")
+
+
+def _refer_by_service(to_email: str, name: str) -> None:
+    with db.open_session() as session:
+        owner = session.exec(select(User).where(User.email == OWNER_EMAIL)).one()
+        record = Record(
+            account_id=owner.account_id,
+            created_by_id=owner.id,
+            kind=KIND_LEAD,
+            name=name,
+            company="Globex",
+        )
+        session.add(record)
+        session.commit()
+        referrals.refer_record(
+            session=session,
+            user=auth.current_user_for(session, owner.id),
+            record_id=record.id,
+            to_email=to_email,
+            message="For you",
+        )
+
+
+def test_existing_user_signs_in_from_the_link_and_lands_on_the_record(
+    new_page, smtp, screenshots
+):
+    _refer_by_service(PARTNER_EMAIL, "Initech expansion")
+    link = _invitation_link(smtp, PARTNER_EMAIL)
+
+    page = new_page()
+    page.goto(link)
+    expect(page.locator("input[name=invited_email]")).to_have_value(PARTNER_EMAIL)
+    page.screenshot(path=screenshots / "invite-login.png", full_page=True)
+    page.fill("#invite-login-password", "wrong password")
+    page.click("#invite-login-submit")
+    expect(page.get_by_text("Wrong e-mail address or password.")).to_be_visible()
+    page.fill("#invite-login-password", TEST_PASSWORD)
+    page.click("#invite-login-submit")
+
+    page.wait_for_url(re.compile(r"/referrals/\d+$"))
+    expect(page.locator("#detail-name")).to_have_text("Initech expansion")
+
+
+def test_signed_in_as_another_address_is_told_and_nothing_changes(
+    new_page, smtp, screenshots
+):
+    _refer_by_service("someone.else@example.com", "Umbrella deal")
+    link = _invitation_link(smtp, "someone.else@example.com")
+
+    page = new_page()
+    _sign_in(page, PARTNER_EMAIL)
+    page.wait_for_url(re.compile(r"/referrals$"))
+    page.goto(link)
+    expect(page.locator("#invite-other-user")).to_contain_text(
+        "someone.else@example.com"
+    )
+    page.screenshot(path=screenshots / "invite-other-user.png", full_page=True)
+
+    other = new_page()
+    other.goto(link)
+    expect(other.locator("#register-password")).to_be_visible()
+
+
+def test_forged_and_empty_tokens_get_a_clear_page(new_page, screenshots):
+    page = new_page()
+
+    page.goto("/invite/this-token-was-never-issued")
+    expect(page.locator("#invite-unusable")).to_contain_text("not valid")
+    page.screenshot(path=screenshots / "invite-forged.png", full_page=True)
+
+    with db.open_session() as session:
+        assert session.exec(select(User)).all()
+        users_before = len(session.exec(select(User)).all())
+    page.goto("/invite/%20")
+    expect(page.locator("#invite-unusable")).to_contain_text("not valid")
+    with db.open_session() as session:
+        assert len(session.exec(select(User)).all()) == users_before
+
+
+def test_guard_sends_to_login_and_back_and_keeps_free_accounts_out_of_crm(
+    new_page, screenshots
+):
+    page = new_page()
+    page.goto("/referrals?page=1")
+    page.wait_for_url(re.compile(r"/login\?next="))
+    page.screenshot(path=screenshots / "login.png", full_page=True)
+    page.fill("#login-email", PARTNER_EMAIL)
+    page.fill("#login-password", TEST_PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(r"/referrals$"))
+
+    page.goto("/leads")
+    page.wait_for_url(re.compile(r"/referrals$"))
+    expect(page.locator("#notice")).to_contain_text("paid plan")
+    page.screenshot(path=screenshots / "free-plan-refused.png", full_page=True)
+
+    for module in ("library", "tags", "notifications"):
+        page.goto(f"/{module}")
+        expect(
+            page.get_by_text("not available yet").or_(
+                page.get_by_text("No notifications yet")
+            )
+        ).to_be_visible()
+        page.screenshot(path=screenshots / f"{module}.png", full_page=True)
+
+    page.click("#user-menu")
+    page.get_by_text("Sign out").click()
+    page.wait_for_url(re.compile(r"/login"))
+    page.goto("/referrals")
+    page.wait_for_url(re.compile(r"/login\?next="))
