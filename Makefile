@@ -10,7 +10,7 @@ export PATH := $(BIN):$(PATH)
 export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: setup run test test-services test-e2e lint chromium clean
+.PHONY: setup run test test-services test-postgres test-e2e lint chromium postgres clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,12 +25,20 @@ run: $(STAMP)
 	CHUB_DEMO=$${CHUB_DEMO:-1} $(BIN)/python -m chub_ui.manage setup
 	CHUB_DEMO=$${CHUB_DEMO:-1} $(BIN)/reflex run
 
+# Debian packages the tests start themselves: Chromium and a PostgreSQL server.
+APT_INSTALL = SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
+
 chromium:
 	@test -x /usr/bin/chromium || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	  $(APT_INSTALL) chromium; }
+
+postgres:
+	@ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || { \
+	  echo "Installing Debian's postgresql for the PostgreSQL tests"; \
+	  $(APT_INSTALL) postgresql; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -39,10 +47,13 @@ lint: $(STAMP)
 test-services: $(STAMP)
 	$(BIN)/pytest tests --ignore=tests/e2e -q
 
+test-postgres: $(STAMP) postgres
+	scripts/test-postgres.sh
+
 test-e2e: $(STAMP) chromium
 	$(BIN)/pytest tests/e2e -q -p no:asyncio -W ignore::pytest.PytestConfigWarning
 
-test: setup chromium lint test-services test-e2e
+test: setup chromium lint test-services test-postgres test-e2e
 
 clean:
 	rm -rf $(VENV) .web chub.db chub.db-* storage

@@ -29,8 +29,13 @@ TEST_PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def engine(tmp_path: Path):
-    """A fresh SQLite database file with every table."""
-    engine = create_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    """A fresh database with every table: SQLite, or PostgreSQL when configured.
+
+    scripts/test-postgres.sh sets CHUB_TEST_DATABASE_URL to a throwaway server.
+    """
+    url = os.environ.get("CHUB_TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/test.db"
+    engine = create_engine(url)
+    SQLModel.metadata.drop_all(engine)
     SQLModel.metadata.create_all(engine)
     yield engine
     engine.dispose()

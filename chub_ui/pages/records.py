@@ -5,13 +5,8 @@ import logging
 import reflex as rx
 
 from chub_ui import routes, styles
-from chub_ui.components.layout import (
-    app_page,
-    empty_state,
-    error_callout,
-    field_list,
-    pager,
-)
+from chub_ui.components.layout import app_page, error_callout, field_list
+from chub_ui.components.tables import searchable_table
 from chub_ui.state.records import RecordsState
 
 logger = logging.getLogger(__name__)
@@ -40,44 +35,13 @@ def _records_page(title: str, empty_text: str) -> rx.Component:
             ),
             width="100%",
         ),
-        rx.input(
-            placeholder="Search by name, company or e-mail",
-            value=RecordsState.search,
-            on_change=RecordsState.set_search.debounce(300),
-            width="100%",
-            max_length=100,
-            id="record-search",
-        ),
-        rx.cond(
-            RecordsState.total > 0,
-            rx.vstack(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(name)
-                                for name in (
-                                    "Name",
-                                    "Company",
-                                    "E-mail",
-                                    "Phone",
-                                    "City",
-                                )
-                            ]
-                        )
-                    ),
-                    rx.table.body(rx.foreach(RecordsState.items, _row)),
-                    width="100%",
-                    id="record-table",
-                ),
-                pager(RecordsState),
-                width="100%",
-            ),
-            rx.cond(
-                RecordsState.search != "",
-                empty_state("search-x", "No match", "Nothing matches the search."),
-                empty_state("inbox", f"No {title.lower()} yet", empty_text),
-            ),
+        searchable_table(
+            RecordsState,
+            element_id="record",
+            headers=("Name", "Company", "E-mail", "Phone", "City"),
+            row=_row,
+            empty=("inbox", f"No {title.lower()} yet", empty_text),
+            no_match="Nothing matches the search.",
         ),
     )
 

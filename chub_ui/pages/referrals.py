@@ -5,13 +5,8 @@ import logging
 import reflex as rx
 
 from chub_ui import routes, styles
-from chub_ui.components.layout import (
-    app_page,
-    empty_state,
-    error_callout,
-    field_list,
-    pager,
-)
+from chub_ui.components.layout import app_page, error_callout, field_list
+from chub_ui.components.tables import searchable_table
 from chub_ui.state.referrals import ReferralsState
 
 logger = logging.getLogger(__name__)
@@ -39,49 +34,18 @@ def referrals_page() -> rx.Component:
             "Leads and contacts your partners referred to you, newest first.",
             color_scheme="gray",
         ),
-        rx.input(
-            placeholder="Search by name, company or e-mail",
-            value=ReferralsState.search,
-            on_change=ReferralsState.set_search.debounce(300),
-            width="100%",
-            max_length=100,
-            id="referral-search",
-        ),
-        rx.cond(
-            ReferralsState.total > 0,
-            rx.vstack(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(title)
-                                for title in (
-                                    "Name",
-                                    "Company",
-                                    "Type",
-                                    "Referred by",
-                                    "When",
-                                )
-                            ]
-                        )
-                    ),
-                    rx.table.body(rx.foreach(ReferralsState.items, _row)),
-                    width="100%",
-                    id="referral-table",
-                ),
-                pager(ReferralsState),
-                width="100%",
+        searchable_table(
+            ReferralsState,
+            element_id="referral",
+            headers=("Name", "Company", "Type", "Referred by", "When"),
+            row=_row,
+            empty=(
+                "inbox",
+                "Nothing referred to you yet",
+                "When a partner refers a lead or a contact to your e-mail address, "
+                "it appears here.",
             ),
-            rx.cond(
-                ReferralsState.search != "",
-                empty_state("search-x", "No match", "No referral matches the search."),
-                empty_state(
-                    "inbox",
-                    "Nothing referred to you yet",
-                    "When a partner refers a lead or a contact to your e-mail "
-                    "address, it appears here.",
-                ),
-            ),
+            no_match="No referral matches the search.",
         ),
     )
 

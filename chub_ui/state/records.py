@@ -8,7 +8,7 @@ from chub_ui import routes
 from chub_ui.models import KIND_CONTACT, KIND_LEAD
 from chub_ui.services import records, referrals
 from chub_ui.services.errors import NotSignedIn, ServiceError
-from chub_ui.state.referrals import _as_int
+from chub_ui.state.paging import PagedListMixin
 from chub_ui.state.session import SessionState
 
 logger = logging.getLogger(__name__)
@@ -19,15 +19,10 @@ PAID_ONLY_NOTICE = (
 )
 
 
-class RecordsState(SessionState):
+class RecordsState(PagedListMixin, SessionState):
     """The account's leads or contacts, and one record with its referrals."""
 
     kind: str = KIND_LEAD
-    items: list[dict] = []
-    search: str = ""
-    page: int = 1
-    pages: int = 1
-    total: int = 0
     record: dict = {}
     history: list[dict] = []
     record_error: str = ""
@@ -74,30 +69,8 @@ class RecordsState(SessionState):
         self.kind, self.page, self.search, self.is_loading = KIND_CONTACT, 1, "", True
         return self._load_page()
 
-    @rx.event
-    def set_search(self, text: str):
-        """Search the list by name, company and e-mail."""
-        self.search = str(text)[:100]
-        self.page = 1
-        return self._load_page()
-
-    @rx.event
-    def next_page(self):
-        """Show the next page."""
-        self.page = min(self.page + 1, self.pages)
-        return self._load_page()
-
-    @rx.event
-    def previous_page(self):
-        """Show the previous page."""
-        self.page = max(self.page - 1, 1)
-        return self._load_page()
-
-    def _record_id(self) -> int:
-        return _as_int(self.router.url.path.rstrip("/").rsplit("/", 1)[-1])
-
     def _load_record(self, session, user) -> None:
-        record_id = self._record_id()
+        record_id = self._path_id()
         found = records.get_own_record(session=session, user=user, record_id=record_id)
         self.record = {
             "id": found.id,
@@ -138,7 +111,7 @@ class RecordsState(SessionState):
                 outcome = referrals.refer_record(
                     session=session,
                     user=user,
-                    record_id=self._record_id(),
+                    record_id=self._path_id(),
                     to_email=str(form_data.get("to_email", "")),
                     message=str(form_data.get("message", "")),
                 )

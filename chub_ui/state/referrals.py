@@ -6,26 +6,15 @@ import reflex as rx
 
 from chub_ui.services import referrals
 from chub_ui.services.errors import NotSignedIn, ServiceError
+from chub_ui.state.paging import PagedListMixin
 from chub_ui.state.session import SessionState
 
 logger = logging.getLogger(__name__)
 
 
-def _as_int(value: str | int | None) -> int:
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return 0
-
-
-class ReferralsState(SessionState):
+class ReferralsState(PagedListMixin, SessionState):
     """Leads and contacts referred to the signed-in user."""
 
-    items: list[dict] = []
-    search: str = ""
-    page: int = 1
-    pages: int = 1
-    total: int = 0
     detail: dict = {}
     detail_error: str = ""
     is_loading: bool = True
@@ -51,30 +40,11 @@ class ReferralsState(SessionState):
         return self._load_page()
 
     @rx.event
-    def set_search(self, text: str):
-        """Search by name, company and e-mail, from the first page."""
-        self.search = str(text)[:100]
-        self.page = 1
-        return self._load_page()
-
-    @rx.event
-    def next_page(self):
-        """Show the next page."""
-        self.page = min(self.page + 1, self.pages)
-        return self._load_page()
-
-    @rx.event
-    def previous_page(self):
-        """Show the previous page."""
-        self.page = max(self.page - 1, 1)
-        return self._load_page()
-
-    @rx.event
     def load_detail(self):
         """Load the referral named in the address, if it was referred to you."""
         self.detail, self.detail_error = {}, ""
         self.is_loading = True
-        referral_id = _as_int(self.router.url.path.rstrip("/").rsplit("/", 1)[-1])
+        referral_id = self._path_id()
         with rx.session() as session:
             user = self._user_from_token(session)
             if user is None:

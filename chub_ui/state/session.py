@@ -49,6 +49,11 @@ class SessionState(rx.State):
         self.user = user.as_dict()
         return user
 
+    def _path_id(self) -> int:
+        """The number at the end of the address, such as /referrals/12; 0 if none."""
+        last = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        return int(last) if last.isdigit() and len(last) < 19 else 0
+
     def _login_redirect(self):
         return rx.redirect(routes.login_with_next(self.router.url.path or "/"))
 

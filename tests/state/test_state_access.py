@@ -57,9 +57,7 @@ def test_free_partner_cannot_refer_someone_elses_record(
         RecordsState, f"/records/{owner_record.id}", _token(session, free_user.email)
     )
 
-    RecordsState.submit_referral.fn(
-        state, {"to_email": "x@example.com", "message": ""}
-    )
+    RecordsState.submit_referral.fn(state, {"to_email": "x@example.com", "message": ""})
 
     assert "paid plan" in state.refer_error
     assert state.refer_success == ""
@@ -88,9 +86,7 @@ def test_other_paid_account_cannot_refer_or_open_the_record(
 def test_forged_or_missing_token_refers_nothing(session, owner_record):
     state = _state(RecordsState, f"/records/{owner_record.id}", "forged-token")
 
-    RecordsState.submit_referral.fn(
-        state, {"to_email": "x@example.com", "message": ""}
-    )
+    RecordsState.submit_referral.fn(state, {"to_email": "x@example.com", "message": ""})
 
     assert state.refer_error == "Please sign in to continue."
     assert session.exec(select(Referral)).all() == []
