@@ -9,6 +9,10 @@ from sqlmodel import Field, SQLModel
 logger = logging.getLogger(__name__)
 
 PLAN_FREE = "free"
+TAG_IMPORTANT = "important"
+TAG_UNIMPORTANT = "unimportant"
+ITEM_RECORD = "record"
+ITEM_DOCUMENT = "document"
 PLAN_PAID = "paid"
 KIND_LEAD = "lead"
 KIND_CONTACT = "contact"
@@ -94,20 +98,54 @@ class Record(SQLModel, table=True):
     description: str = Field(default="", max_length=10000)
     source: str = Field(default="", max_length=300)
     extra_json: str = Field(default="{}", max_length=50000)
+    # Set on a copy made by Save As; unique per account, so a double click
+    # or a second tab cannot make two copies of one referral.
+    copied_from_referral_id: int | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "account_id", "copied_from_referral_id", name="uq_record_saved_copy"
+        ),
+    )
+
+
+class Document(SQLModel, table=True):
+    """A file in a user's library, stored under a random name."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    name: str = Field(max_length=255, index=True)
+    stored_name: str = Field(max_length=64, unique=True)
+    content_type: str = Field(max_length=100)
+    type_label: str = Field(max_length=32, index=True)
+    size_bytes: int = Field(default=0)
+    sha256: str = Field(max_length=64)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=_utc_column(index=True)
+    )
 
 
 class Referral(SQLModel, table=True):
-    """A record referred by one user to an e-mail address."""
+    """A record or a document referred by one user to an e-mail address."""
 
     id: int | None = Field(default=None, primary_key=True)
-    record_id: int = Field(foreign_key="record.id", index=True)
+    record_id: int | None = Field(default=None, foreign_key="record.id", index=True)
+    document_id: int | None = Field(default=None, foreign_key="document.id", index=True)
     referrer_id: int = Field(foreign_key="user.id", index=True)
     recipient_email: str = Field(max_length=320, index=True)
     recipient_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     message: str = Field(default="", max_length=2000)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=_utc_column(index=True)
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(record_id IS NULL) <> (document_id IS NULL)",
+            name="ck_referral_one_item",
+        ),
     )
 
 
@@ -119,6 +157,8 @@ class Invitation(SQLModel, table=True):
     email: str = Field(max_length=320, index=True)
     inviter_id: int = Field(foreign_key="user.id")
     referral_id: int | None = Field(default=None, foreign_key="referral.id", index=True)
+    # Set for an invitation to join a paid account's team instead of a referral.
+    account_id: int | None = Field(default=None, foreign_key="account.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
     expires_at: datetime = Field(sa_column=_utc_column())
     accepted_at: datetime | None = Field(
@@ -149,3 +189,43 @@ class OutboxMessage(SQLModel, table=True):
         default=None, sa_column=_utc_column(nullable=True)
     )
     sent_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class Tag(SQLModel, table=True):
+    """One user's private mark on a lead, contact or document."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    item_type: str = Field(max_length=16)
+    item_id: int = Field()
+    value: str = Field(max_length=16, index=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "item_type", "item_id", name="uq_tag_item"),
+    )
+
+
+class Notification(SQLModel, table=True):
+    """Something a user should know about: a referral, a save, a team message."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    kind: str = Field(max_length=32)
+    text: str = Field(max_length=2300)
+    link: str = Field(default="", max_length=300)
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=_utc_column(index=True)
+    )
+    read_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class TeamMessage(SQLModel, table=True):
+    """A message from a user of a paid account to the rest of its team."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    author_id: int = Field(foreign_key="user.id")
+    body: str = Field(max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
