@@ -56,4 +56,4 @@ test-e2e: $(STAMP) chromium
 test: setup chromium lint test-services test-postgres test-e2e
 
 clean:
-	rm -rf $(VENV) .web chub.db chub.db-* storage
+	rm -rf $(VENV) .web .data

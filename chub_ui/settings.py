@@ -10,6 +10,12 @@ logger = logging.getLogger(__name__)
 
 PLACEHOLDER_SECRET = "change-me-in-production"  # noqa: S105
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# A hidden folder: Reflex's dev server reloads on changes anywhere else in the
+# project, and SQLite's -wal and -shm files change on every write.
+DATA_DIR = PROJECT_ROOT / ".data"
+# The name of the browser cookie that holds the session token; the Reflex
+# state and the download route in api.py both read it.
+SESSION_COOKIE = "chub_session"
 
 
 class SettingsError(ValueError):
@@ -48,12 +54,14 @@ class Settings:
     env: str = "development"
     base_url: str = "http://localhost:3000"
     secret_key: str = PLACEHOLDER_SECRET
-    database_url: str = f"sqlite:///{PROJECT_ROOT / 'chub.db'}"
+    database_url: str = f"sqlite:///{DATA_DIR / 'chub.db'}"
     smtp_url: str = ""
     mail_from: str = "Partner Network <no-reply@partner-network.local>"
     demo_mode: bool = False
-    storage_dir: Path = PROJECT_ROOT / "storage"
+    storage_dir: Path = DATA_DIR / "storage"
     import_max_bytes: int = 5 * 1024 * 1024
+    document_max_bytes: int = 25 * 1024 * 1024
+    account_quota_bytes: int = 1024 * 1024 * 1024
     session_days: int = 14
     invitation_days: int = 14
     cors_origins: list[str] = field(default_factory=list)
@@ -98,6 +106,12 @@ def load_settings() -> Settings:
         demo_mode=_flag("CHUB_DEMO", default=False),
         storage_dir=Path(os.environ.get("CHUB_STORAGE_DIR", defaults.storage_dir)),
         import_max_bytes=_positive_int("CHUB_IMPORT_MAX_BYTES", 5 * 1024 * 1024),
+        document_max_bytes=_positive_int(
+            "CHUB_DOCUMENT_MAX_BYTES", defaults.document_max_bytes
+        ),
+        account_quota_bytes=_positive_int(
+            "CHUB_ACCOUNT_QUOTA_BYTES", defaults.account_quota_bytes
+        ),
         session_days=_positive_int("CHUB_SESSION_DAYS", 14),
         invitation_days=_positive_int("CHUB_INVITATION_DAYS", 14),
         cors_origins=[o.strip() for o in origins.split(",") if o.strip()] or [base_url],

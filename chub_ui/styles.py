@@ -46,3 +46,8 @@ mail_body_style = {
     "max_height": "12rem",
     "overflow": "auto",
 }
+field_label_style = {
+    "font_size": "var(--font-size-2)",
+    "font_weight": "500",
+    "margin_bottom": "-0.25rem",
+}

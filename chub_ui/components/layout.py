@@ -23,12 +23,21 @@ MODULE_LINKS = (
 
 
 def nav_link(label: str, href: str, icon: str) -> rx.Component:
-    """One entry of the side navigation."""
+    """One entry of the side navigation, marked while its page is open."""
+    path = SessionState.router.url.path
+    is_here = (path == href) | path.startswith(href + "/")
     return rx.link(
         rx.hstack(rx.icon(icon, size=16), rx.text(label, size="2"), align="center"),
         href=href,
         style=styles.nav_link_style,
+        background=rx.cond(is_here, rx.color(styles.BRAND_COLOR, 4), "transparent"),
+        font_weight=rx.cond(is_here, "600", "400"),
     )
+
+
+def field_label(text: str, for_id: str) -> rx.Component:
+    """The caption of a form field, tied to it for screen readers."""
+    return rx.el.label(text, html_for=for_id, style=styles.field_label_style)
 
 
 def brand() -> rx.Component:
@@ -100,22 +109,23 @@ def notice_banner() -> rx.Component:
     """A message carried across a redirect, such as a paid-plan refusal."""
     return rx.cond(
         SessionState.notice != "",
-        rx.callout(
-            rx.hstack(
-                rx.text(SessionState.notice),
-                rx.spacer(),
-                rx.icon_button(
-                    rx.icon("x", size=14),
-                    variant="ghost",
-                    size="1",
-                    on_click=SessionState.dismiss_notice,
-                ),
-                width="100%",
+        rx.hstack(
+            rx.callout.root(
+                rx.callout.icon(rx.icon("info")),
+                rx.callout.text(SessionState.notice),
+                color_scheme="amber",
+                flex="1",
+                id="notice",
             ),
-            icon="info",
-            color_scheme="amber",
+            rx.icon_button(
+                rx.icon("x", size=14),
+                variant="ghost",
+                size="1",
+                aria_label="Dismiss",
+                on_click=SessionState.dismiss_notice,
+            ),
             width="100%",
-            id="notice",
+            align="center",
         ),
     )
 

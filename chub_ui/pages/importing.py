@@ -4,7 +4,7 @@ import logging
 
 import reflex as rx
 
-from chub_ui.components.layout import app_page, error_callout
+from chub_ui.components.layout import app_page, error_callout, field_label
 from chub_ui.settings import settings
 from chub_ui.state.importing import UPLOAD_ID, ImportState
 
@@ -23,7 +23,7 @@ def import_page() -> rx.Component:
             color_scheme="gray",
         ),
         rx.hstack(
-            rx.text("Import rows as", size="2", weight="medium"),
+            field_label("Import rows as", "import-kind"),
             rx.select(
                 ["contact", "lead"],
                 value=ImportState.import_kind,
@@ -52,11 +52,14 @@ def import_page() -> rx.Component:
         ),
         rx.button(
             "Import",
-            on_click=ImportState.handle_import(
-                rx.upload_files(
-                    upload_id=UPLOAD_ID, on_upload_progress=ImportState.track_upload
-                )
-            ),
+            on_click=[
+                ImportState.start_import,
+                ImportState.handle_import(
+                    rx.upload_files(
+                        upload_id=UPLOAD_ID, on_upload_progress=ImportState.track_upload
+                    )
+                ),
+            ],
             loading=ImportState.is_importing,
             id="import-submit",
         ),

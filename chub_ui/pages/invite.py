@@ -5,7 +5,7 @@ import logging
 import reflex as rx
 
 from chub_ui import routes, styles
-from chub_ui.components.layout import error_callout
+from chub_ui.components.layout import error_callout, field_label
 from chub_ui.state.invitations import InvitationState
 
 logger = logging.getLogger(__name__)
@@ -24,12 +24,13 @@ def _what_was_shared() -> rx.Component:
 
 def _fixed_email() -> rx.Component:
     return rx.vstack(
-        rx.text("E-mail", size="2", weight="medium"),
+        field_label("E-mail", "invite-email"),
         rx.input(
             value=InvitationState.invited_email,
             read_only=True,
             width="100%",
             name="invited_email",
+            id="invite-email",
         ),
         width="100%",
         spacing="1",
@@ -49,11 +50,11 @@ def _register_form() -> rx.Component:
             ),
             error_callout(InvitationState.form_error),
             _fixed_email(),
-            rx.text("Your name", size="2", weight="medium"),
+            field_label("Your name", "register-name"),
             rx.input(
                 name="full_name", id="register-name", width="100%", max_length=200
             ),
-            rx.text("Password (8 to 128 characters)", size="2", weight="medium"),
+            field_label("Password (8 to 128 characters)", "register-password"),
             rx.input(
                 name="password",
                 type="password",
@@ -64,7 +65,7 @@ def _register_form() -> rx.Component:
                 width="100%",
                 auto_complete="new-password",
             ),
-            rx.text("Password again", size="2", weight="medium"),
+            field_label("Password again", "register-password-again"),
             rx.input(
                 name="password_again",
                 type="password",
@@ -96,7 +97,7 @@ def _login_form() -> rx.Component:
             _what_was_shared(),
             error_callout(InvitationState.form_error),
             _fixed_email(),
-            rx.text("Password", size="2", weight="medium"),
+            field_label("Password", "invite-login-password"),
             rx.input(
                 name="password",
                 type="password",

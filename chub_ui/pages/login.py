@@ -5,7 +5,7 @@ import logging
 import reflex as rx
 
 from chub_ui import styles
-from chub_ui.components.layout import error_callout
+from chub_ui.components.layout import error_callout, field_label
 from chub_ui.state.auth import AuthState
 
 logger = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def login_page() -> rx.Component:
                         size="2",
                     ),
                     error_callout(AuthState.login_error),
-                    rx.text("E-mail", size="2", weight="medium"),
+                    field_label("E-mail", "login-email"),
                     rx.input(
                         name="email",
                         type="email",
@@ -35,7 +35,7 @@ def login_page() -> rx.Component:
                         width="100%",
                         max_length=320,
                     ),
-                    rx.text("Password", size="2", weight="medium"),
+                    field_label("Password", "login-password"),
                     rx.input(
                         name="password",
                         type="password",

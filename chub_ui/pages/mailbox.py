@@ -4,7 +4,7 @@ import logging
 
 import reflex as rx
 
-from chub_ui import styles
+from chub_ui import routes, styles
 from chub_ui.components.layout import empty_state, error_callout
 from chub_ui.state.demo import DemoMailboxState
 
@@ -43,7 +43,13 @@ def _message(item) -> rx.Component:
 def mailbox_page() -> rx.Component:
     """The newest outbox messages, to click through a product demo."""
     return rx.vstack(
-        rx.heading("Demo mailbox", size="6"),
+        rx.hstack(
+            rx.heading("Demo mailbox", size="6"),
+            rx.spacer(),
+            rx.link("Back to the app", href=routes.HOME),
+            width="100%",
+            align="center",
+        ),
         rx.text(
             "No SMTP server is configured, so e-mails stay here instead of being "
             "sent. Open an invitation link to continue as its recipient (use a "

@@ -5,7 +5,12 @@ import logging
 import reflex as rx
 
 from chub_ui import routes, styles
-from chub_ui.components.layout import app_page, error_callout, field_list
+from chub_ui.components.layout import (
+    app_page,
+    error_callout,
+    field_label,
+    field_list,
+)
 from chub_ui.components.tables import searchable_table
 from chub_ui.state.records import RecordsState
 
@@ -70,16 +75,7 @@ def _refer_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     error_callout(RecordsState.refer_error),
-                    rx.cond(
-                        RecordsState.refer_success != "",
-                        rx.callout(
-                            RecordsState.refer_success,
-                            icon="check",
-                            color_scheme="green",
-                            id="refer-success",
-                        ),
-                    ),
-                    rx.text("Refer to", size="2", weight="medium"),
+                    field_label("Refer to", "refer_to_email"),
                     rx.input(
                         name="to_email",
                         type="email",
@@ -89,7 +85,7 @@ def _refer_dialog() -> rx.Component:
                         width="100%",
                         max_length=320,
                     ),
-                    rx.text("Message", size="2", weight="medium"),
+                    field_label("Message", "refer-message"),
                     rx.text_area(
                         name="message",
                         id="refer-message",
@@ -111,6 +107,8 @@ def _refer_dialog() -> rx.Component:
                 reset_on_submit=False,
             ),
         ),
+        open=RecordsState.refer_open,
+        on_open_change=RecordsState.set_refer_open,
     )
 
 
@@ -158,6 +156,16 @@ def record_page() -> rx.Component:
                     _refer_dialog(),
                     width="100%",
                     align="center",
+                ),
+                rx.cond(
+                    RecordsState.refer_success != "",
+                    rx.callout(
+                        RecordsState.refer_success,
+                        icon="check",
+                        color_scheme="green",
+                        width="100%",
+                        id="refer-success",
+                    ),
                 ),
                 rx.card(field_list(RecordsState.record["fields"]), width="100%"),
                 rx.heading("Referring history", size="4"),

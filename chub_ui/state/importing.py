@@ -57,9 +57,14 @@ class ImportState(SessionState):
         self.import_kind = kind if kind in (KIND_LEAD, KIND_CONTACT) else KIND_CONTACT
 
     @rx.event
+    def start_import(self):
+        """Show the progress bar as the upload starts."""
+        self.import_error, self.import_result, self.import_notes = "", "", []
+        self.is_importing, self.upload_percent = True, 0
+
+    @rx.event
     def track_upload(self, progress: dict):
-        """Follow the upload's progress for the progress bar."""
-        self.is_importing = True
+        """Follow the upload's progress; it may report after the import ended."""
         self.upload_percent = int(float(progress.get("progress", 0) or 0) * 100)
 
     @rx.event
@@ -68,6 +73,7 @@ class ImportState(SessionState):
         self.import_error, self.import_result, self.import_notes = "", "", []
         if len(files) != 1:
             self.import_error = "Choose one CSV file to import."
+            self.is_importing = False
             return
         upload = files[0]
         data = await upload.read(settings.import_max_bytes + 1)

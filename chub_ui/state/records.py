@@ -28,6 +28,7 @@ class RecordsState(PagedListMixin, SessionState):
     record_error: str = ""
     refer_error: str = ""
     refer_success: str = ""
+    refer_open: bool = False
     is_loading: bool = True
 
     def _paid_user(self, session):
@@ -100,6 +101,14 @@ class RecordsState(PagedListMixin, SessionState):
         return None
 
     @rx.event
+    def set_refer_open(self, is_open: bool):
+        """Open or close the Refer dialog, with a clean form."""
+        self.refer_open = bool(is_open)
+        self.refer_error = ""
+        if self.refer_open:
+            self.refer_success = ""
+
+    @rx.event
     def submit_referral(self, form_data: dict):
         """Refer the open record to an address with a message."""
         self.refer_error, self.refer_success = "", ""
@@ -123,4 +132,5 @@ class RecordsState(PagedListMixin, SessionState):
             f"Referred to {outcome.recipient_email}. Invitation e-mail: "
             f"{outcome.mail_status}."
         )
-        return rx.set_value("refer_to_email", "")
+        self.refer_open = False
+        return None

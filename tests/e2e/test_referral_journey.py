@@ -18,8 +18,8 @@ LINK = re.compile(r"https?://[^\s\"<>]+/invite/[A-Za-z0-9_\-]+")
 def _sign_in(page: Page, email: str, path: str = "/") -> None:
     page.goto(path)
     page.wait_for_url(re.compile(r"/login"))
-    page.fill("#login-email", email)
-    page.fill("#login-password", TEST_PASSWORD)
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
     page.click("#login-submit")
 
 
@@ -47,6 +47,7 @@ def test_import_refer_register_and_see_the_record(new_page, smtp, screenshots):
     )
     owner.click("#import-submit")
     expect(owner.locator("#import-result")).to_contain_text("Imported 2 contacts")
+    expect(owner.locator("#import-submit")).to_be_enabled()
     owner.screenshot(path=screenshots / "import-done.png", full_page=True)
 
     owner.goto("/contacts")
