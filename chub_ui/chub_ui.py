@@ -8,21 +8,23 @@ from chub_ui import routes
 from chub_ui.api import api
 from chub_ui.pages.importing import import_page
 from chub_ui.pages.invite import invite_page
+from chub_ui.pages.library import library_page
 from chub_ui.pages.login import login_page
 from chub_ui.pages.mailbox import mailbox_page
-from chub_ui.pages.modules import (
-    home_page,
-    library_page,
-    notifications_page,
-    tags_page,
-)
+from chub_ui.pages.modules import home_page, tags_page
+from chub_ui.pages.notifications import notifications_page
 from chub_ui.pages.records import contacts_page, leads_page, record_page
 from chub_ui.pages.referrals import referral_detail_page, referrals_page
+from chub_ui.pages.upgrade import upgrade_page
+from chub_ui.services.library import storage_sweeper
 from chub_ui.services.mail import outbox_worker
 from chub_ui.state.auth import AuthState
 from chub_ui.state.demo import DemoMailboxState
 from chub_ui.state.importing import ImportState
 from chub_ui.state.invitations import InvitationState
+from chub_ui.state.library import LibraryState
+from chub_ui.state.notifications import NotificationsState
+from chub_ui.state.plans import PlansState
 from chub_ui.state.records import RecordsState
 from chub_ui.state.referrals import ReferralsState
 from chub_ui.state.session import SessionState
@@ -85,7 +87,7 @@ app.add_page(
     library_page,
     route=routes.LIBRARY,
     title="Library",
-    on_load=SessionState.check_signed_in,
+    on_load=LibraryState.load_library,
 )
 app.add_page(
     tags_page, route=routes.TAGS, title="Tags", on_load=SessionState.check_signed_in
@@ -94,7 +96,10 @@ app.add_page(
     notifications_page,
     route=routes.NOTIFICATIONS,
     title="Notifications",
-    on_load=SessionState.check_signed_in,
+    on_load=NotificationsState.load_notifications,
+)
+app.add_page(
+    upgrade_page, route=routes.UPGRADE, title="Plans", on_load=PlansState.load_plans
 )
 app.add_page(
     mailbox_page,
@@ -103,3 +108,4 @@ app.add_page(
     on_load=DemoMailboxState.load_mailbox,
 )
 app.register_lifespan_task(outbox_worker)
+app.register_lifespan_task(storage_sweeper)

@@ -15,6 +15,8 @@ LIBRARY = "/library"
 TAGS = "/tags"
 NOTIFICATIONS = "/notifications"
 DEMO_MAILBOX = "/demo/mailbox"
+UPGRADE = "/upgrade"
+TEAM = "/team"
 
 
 def login_with_next(path: str) -> str:

@@ -86,6 +86,11 @@ class Settings:
                 "CHUB_SECRET_KEY must be set to a random value of 32 or more "
                 "characters in production"
             )
+        if self.is_production and self.demo_mode:
+            raise SettingsError(
+                "CHUB_DEMO must be off in production: the demo mailbox shows every "
+                "invitation link to anyone"
+            )
         if self.smtp_url and urlsplit(self.smtp_url).scheme not in {"smtp", "smtps"}:
             raise SettingsError("CHUB_SMTP_URL must start with smtp:// or smtps://")
         return self

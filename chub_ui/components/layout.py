@@ -5,7 +5,11 @@ import logging
 import reflex as rx
 
 from chub_ui import routes, styles
+from chub_ui.state.notifications import NotificationsState
 from chub_ui.state.session import SessionState
+
+# How often an open page asks for the unread count, in milliseconds.
+BELL_REFRESH_MS = 3000
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +33,7 @@ def nav_link(label: str, href: str, icon: str) -> rx.Component:
     return rx.link(
         rx.hstack(rx.icon(icon, size=16), rx.text(label, size="2"), align="center"),
         href=href,
+        on_click=SessionState.dismiss_notice,
         style=styles.nav_link_style,
         background=rx.cond(is_here, rx.color(styles.BRAND_COLOR, 4), "transparent"),
         font_weight=rx.cond(is_here, "600", "400"),
@@ -57,6 +62,41 @@ def brand() -> rx.Component:
     )
 
 
+def bell() -> rx.Component:
+    """The unread count, kept fresh over the websocket while the page is open."""
+    return rx.link(
+        rx.box(
+            rx.icon("bell", size=20),
+            rx.cond(
+                NotificationsState.unread > 0,
+                rx.badge(
+                    NotificationsState.unread,
+                    color_scheme="red",
+                    variant="solid",
+                    radius="full",
+                    size="1",
+                    position="absolute",
+                    top="-8px",
+                    right="-12px",
+                    id="bell-count",
+                ),
+            ),
+            # A timer whose every tick asks the server for the unread count.
+            rx.moment(
+                interval=BELL_REFRESH_MS,
+                format="HH:mm:ss",
+                on_change=NotificationsState.refresh_unread,
+                display="none",
+            ),
+            position="relative",
+        ),
+        href=routes.NOTIFICATIONS,
+        color="inherit",
+        aria_label="Notifications",
+        id="bell",
+    )
+
+
 def user_menu() -> rx.Component:
     """The signed-in user, their plan and the way out."""
     return rx.menu.root(
@@ -75,6 +115,7 @@ def user_menu() -> rx.Component:
                 rx.cond(SessionState.is_paid, "Paid plan: full CRM", "Free plan"),
                 disabled=True,
             ),
+            rx.menu.item("Plans", on_click=rx.redirect(routes.UPGRADE)),
             rx.menu.separator(),
             rx.menu.item("Sign out", on_click=SessionState.sign_out, color="red"),
         ),
@@ -84,7 +125,7 @@ def user_menu() -> rx.Component:
 def sidebar() -> rx.Component:
     """Brand, navigation of the plan's modules, and the user menu."""
     return rx.vstack(
-        brand(),
+        rx.hstack(brand(), rx.spacer(), bell(), width="100%", align="center"),
         rx.divider(),
         rx.cond(
             SessionState.is_paid,

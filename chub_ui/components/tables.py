@@ -18,6 +18,7 @@ def searchable_table(
     row: Callable[[rx.Var], rx.Component],
     empty: tuple[str, str, str],
     no_match: str,
+    placeholder: str = "Search by name, company or e-mail",
 ) -> rx.Component:
     """A search box over a table of the state's page, with a pager.
 
@@ -28,10 +29,11 @@ def searchable_table(
         row: renders one item as a table row.
         empty: icon, title and text shown when the list has nothing at all.
         no_match: the text shown when the search finds nothing.
+        placeholder: the hint in the search box.
     """
     return rx.fragment(
         rx.input(
-            placeholder="Search by name, company or e-mail",
+            placeholder=placeholder,
             value=state.search,
             on_change=state.set_search.debounce(300),
             width="100%",

@@ -9,19 +9,6 @@ from chub_ui.components.layout import app_page, empty_state, loading
 logger = logging.getLogger(__name__)
 
 
-def library_page() -> rx.Component:
-    """Documents: not built yet, and it says so."""
-    return app_page(
-        rx.heading("Library", size="6"),
-        empty_state(
-            "library",
-            "The Library is not available yet",
-            "Documents referred to you, and your own documents, will be listed "
-            "here. Sharing documents is coming in a later version.",
-        ),
-    )
-
-
 def tags_page() -> rx.Component:
     """Tags: not built yet, and it says so."""
     return app_page(
@@ -31,19 +18,6 @@ def tags_page() -> rx.Component:
             "Tags are not available yet",
             "Marking leads, contacts and documents important or unimportant is "
             "coming in a later version.",
-        ),
-    )
-
-
-def notifications_page() -> rx.Component:
-    """Notifications: not built yet, and it says so."""
-    return app_page(
-        rx.heading("Notifications", size="6"),
-        empty_state(
-            "bell",
-            "No notifications yet",
-            "Updates from your team and your partners will appear here in a "
-            "later version. Referrals already arrive by e-mail.",
         ),
     )
 

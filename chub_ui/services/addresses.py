@@ -7,6 +7,7 @@ import unicodedata
 from email_validator import EmailNotValidError, validate_email
 
 from chub_ui.services.errors import InvalidInput
+from chub_ui.services.text import is_encodable
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,10 @@ def normalize_email(raw: str | None) -> str:
             character, a display name or comment, or a missing domain.
     """
     text = (raw or "").strip().strip(_INVISIBLE).strip()
+    if not is_encodable(text):
+        raise InvalidInput(
+            "That e-mail address contains characters that cannot be used."
+        )
     if not text:
         raise InvalidInput("Please enter an e-mail address.")
     if len(text) > MAX_ADDRESS_LENGTH:
@@ -56,7 +61,8 @@ def normalize_email(raw: str | None) -> str:
         )
     except EmailNotValidError as error:
         raise InvalidInput(f"That is not a valid e-mail address: {error}") from error
-    return checked.normalized.casefold()
+    # lower(), not casefold(): casefold turns "ß" into "ss", another domain.
+    return checked.normalized.lower()
 
 
 def is_valid_email(raw: str | None) -> bool:

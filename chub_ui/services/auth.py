@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from chub_ui.models import PLAN_PAID, Account, User, UserSession, utcnow
 from chub_ui.services.addresses import normalize_email
 from chub_ui.services.errors import InvalidInput, LoginFailed, NotSignedIn
+from chub_ui.services.text import check_free_text, is_encodable
 from chub_ui.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -59,11 +60,14 @@ class CurrentUser:
 
 def hash_token(token: str) -> str:
     """The stored form of a session or invitation token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    # A token that is not valid UTF-8 matches nothing, instead of failing.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def check_password_rules(password: str) -> None:
-    """Refuse a password outside 8 to 128 characters."""
+    """Refuse a password outside 8 to 128 characters, or one that cannot be stored."""
+    if not isinstance(password, str) or not is_encodable(password):
+        raise InvalidInput("The password contains characters that cannot be used.")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"The password needs at least {MIN_PASSWORD_LENGTH} characters."
@@ -79,9 +83,7 @@ def clean_name(full_name: str) -> str:
     name = (full_name or "").strip()
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(f"The name can have at most {MAX_NAME_LENGTH} characters.")
-    if any(char in name for char in "\r\n\t\x00"):
-        raise InvalidInput("The name cannot contain line breaks.")
-    return name
+    return check_free_text(name, "The name", multiline=False)
 
 
 def hash_password(password: str) -> str:
@@ -170,7 +172,12 @@ def login(*, session: Session, email: str, password: str) -> str:
         address = normalize_email(email)
     except InvalidInput:
         address = ""
-    if not password or len(password) > MAX_PASSWORD_LENGTH:
+    if (
+        not isinstance(password, str)
+        or not password
+        or len(password) > MAX_PASSWORD_LENGTH
+        or not is_encodable(password)
+    ):
         password_context.verify("x", _DUMMY_HASH)
         logger.info("login failed: unusable password")
         raise LoginFailed()

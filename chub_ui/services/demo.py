@@ -200,7 +200,9 @@ def demo_mailbox(*, session: Session) -> list[dict]:
     ).all()
     messages = []
     for row in rows:
-        found = _LINK.search(row.body_text)
+        # The real link comes last; a referrer's message may hold another.
+        links = _LINK.findall(row.body_text)
+        found = links[-1] if links else ""
         messages.append(
             {
                 "id": row.id,
@@ -210,9 +212,7 @@ def demo_mailbox(*, session: Session) -> list[dict]:
                 "note": row.last_error,
                 "created_at": f"{row.created_at:%Y-%m-%d %H:%M} UTC",
                 "body": row.body_text,
-                "link_path": "/invite/" + found.group(0).rsplit("/", 1)[-1]
-                if found
-                else "",
+                "link_path": "/invite/" + found.rsplit("/", 1)[-1] if found else "",
             }
         )
     return messages

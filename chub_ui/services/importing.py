@@ -16,11 +16,13 @@ from chub_ui.services.access import require_paid
 from chub_ui.services.addresses import is_valid_email, normalize_email
 from chub_ui.services.auth import CurrentUser
 from chub_ui.services.errors import InvalidInput
+from chub_ui.services.text import printable_only
 from chub_ui.settings import settings
 
 logger = logging.getLogger(__name__)
 
 MAX_ROWS = 10_000
+MAX_COLUMNS = 1_000
 MAX_PROBLEMS_SHOWN = 10
 MAX_COLUMNS_NAMED = 10
 DELIMITERS = (",", ";", "\t")
@@ -274,6 +276,11 @@ def _prepare_rows(
         raise InvalidInput(
             "The file has a header row but no data rows: nothing to import."
         )
+    if len(header) > MAX_COLUMNS:
+        raise InvalidInput(
+            f"The file has {len(header):,} columns; at most {MAX_COLUMNS:,} can be "
+            "imported."
+        )
     plan = _plan_columns(header, data_rows)
     notes.extend(plan.notes)
     if empty_rows:
@@ -438,13 +445,19 @@ def _plan_columns(
     mapped = {index for indexes in columns.values() for index in indexes}
     extra = []
     used_keys: set[str] = set()
+    next_copy: dict[str, int] = {}
     for index, title in enumerate(header):
         if index in mapped:
             continue
         key = title.strip() or f"column {index + 1}"
-        base, copy = key, 2
-        while key in used_keys:
-            key, copy = f"{base} ({copy})", copy + 1
+        # One counter per name keeps a header of many equal names linear.
+        if key in used_keys:
+            base = key
+            copy = next_copy.get(base, 2)
+            while f"{base} ({copy})" in used_keys:
+                copy += 1
+            key = f"{base} ({copy})"
+            next_copy[base] = copy + 1
         used_keys.add(key)
         extra.append((index, key))
 
@@ -590,7 +603,7 @@ def _length_problems(values: dict, row_number: int) -> list[str]:
 def _source_for(filename: str) -> str:
     """Where the records came from, as stored in each one."""
     # Browsers may send a full path such as C:\fakepath\people.csv.
-    name = re.split(r"[\\/]", filename.strip())[-1].strip()
+    name = printable_only(re.split(r"[\\/]", filename.strip())[-1]).strip()
     limit = Record.__table__.c["source"].type.length
     return f"CSV import: {name}"[:limit] if name else "CSV import"
 

@@ -6,7 +6,16 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from chub_ui.models import PLAN_FREE, Invitation, Record, Referral, User, utcnow
+from chub_ui.models import (
+    ITEM_DOCUMENT,
+    PLAN_FREE,
+    Document,
+    Invitation,
+    Record,
+    Referral,
+    User,
+    utcnow,
+)
 from chub_ui.services import auth
 from chub_ui.services.auth import CurrentUser, hash_token
 from chub_ui.services.errors import InvalidInput, InvitationUnusable
@@ -14,6 +23,8 @@ from chub_ui.services.errors import InvalidInput, InvitationUnusable
 logger = logging.getLogger(__name__)
 
 MAX_TOKEN_LENGTH = 200
+# Where a recipient lands after accepting a referred document.
+LIBRARY_PATH = "/library"
 
 # What the invitation page shows, by the state of the link and the visitor.
 VIEW_REGISTER = "register"
@@ -73,8 +84,12 @@ def inspect_invitation(
     label, kind = "", ""
     if invitation.referral_id is not None:
         referral = session.get(Referral, invitation.referral_id)
-        record = session.get(Record, referral.record_id)
-        label, kind = record.name, record.kind
+        if referral.document_id is not None:
+            document = session.get(Document, referral.document_id)
+            label, kind = document.name, ITEM_DOCUMENT
+        else:
+            record = session.get(Record, referral.record_id)
+            label, kind = record.name, record.kind
     if user is not None:
         view = VIEW_READY if user.email == invitation.email else VIEW_OTHER_USER
     else:
@@ -130,6 +145,9 @@ def _grant(session: Session, invitation_id: int, user_id: int) -> str:
         .values(recipient_id=user_id)
     )
     if invitation.referral_id is not None:
+        referral = session.get(Referral, invitation.referral_id)
+        if referral.document_id is not None:
+            return LIBRARY_PATH
         return f"/referrals/{invitation.referral_id}"
     return "/referrals"
 
@@ -138,7 +156,7 @@ def accept_invitation(*, session: Session, token: str | None, user: CurrentUser)
     """Accept an invitation as the signed-in user of the invited address.
 
     Returns:
-        The path of the referred record.
+        The path of the referred record, or the library for a document.
 
     Raises:
         InvitationUnusable: the link cannot be used.
@@ -172,7 +190,8 @@ def register_from_invitation(
     a second attempt with the same link finds it used and creates nothing.
 
     Returns:
-        The new session token and the path of the referred record.
+        The new session token and the path of the referred record, or the
+        library for a document.
     """
     invitation = _find(session, token)
     auth.check_password_rules(password)

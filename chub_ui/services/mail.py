@@ -47,7 +47,7 @@ INVITATION_LABEL_LENGTH = 80
 
 _TRUE_WORDS = {"1", "true", "yes", "on"}
 _FALSE_WORDS = {"0", "false", "no", "off"}
-_KIND_WORDS = {KIND_LEAD: "a lead", KIND_CONTACT: "a contact"}
+_KIND_WORDS = {KIND_LEAD: "a lead", KIND_CONTACT: "a contact", "document": "a document"}
 
 SessionFactory = Callable[[], Session]
 

@@ -11,6 +11,7 @@ from chub_ui.models import KIND_CONTACT, KIND_LEAD, Record
 from chub_ui.services.access import require_paid
 from chub_ui.services.auth import CurrentUser
 from chub_ui.services.errors import InvalidInput, NotAllowed
+from chub_ui.services.text import clean_id, clean_page, printable_only
 
 logger = logging.getLogger(__name__)
 
@@ -49,20 +50,28 @@ class Page:
 
 
 def clean_search(text: str | None) -> str:
-    """A search text trimmed and limited in length."""
-    return (text or "").strip()[:MAX_SEARCH_LENGTH]
+    """A search text trimmed and limited in length.
+
+    Control characters and lone surrogates become U+FFFD, which no stored
+    value holds, so such a search finds nothing instead of everything.
+    """
+    text = text if isinstance(text, str) else ""
+    cleaned = "".join(
+        char if printable_only(char) else "\ufffd" for char in text.strip()
+    )
+    return cleaned[:MAX_SEARCH_LENGTH]
 
 
 def like_pattern(text: str) -> str:
     """A case-insensitive LIKE pattern that treats % and _ literally."""
-    escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%")
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%")
     return "%" + escaped.replace("_", "\\_") + "%"
 
 
 def page_bounds(page: int, total: int, page_size: int = PAGE_SIZE) -> tuple[int, int]:
     """The page clamped to what exists, and the number of pages."""
     pages = max(1, -(-total // page_size))
-    return min(max(1, int(page)), pages), pages
+    return min(clean_page(page), pages), pages
 
 
 def record_fields(record: Record) -> list[dict]:
@@ -100,7 +109,7 @@ def record_summary(record: Record) -> dict:
 def get_own_record(*, session: Session, user: CurrentUser, record_id: int) -> Record:
     """A record of the user's account, or NotAllowed (also for other accounts)."""
     require_paid(user)
-    record = session.get(Record, int(record_id))
+    record = session.get(Record, clean_id(record_id))
     if record is None or record.account_id != user.account_id:
         raise NotAllowed()
     return record

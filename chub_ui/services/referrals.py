@@ -1,4 +1,4 @@
-"""Referring leads and contacts by e-mail, and what recipients may see."""
+"""Referring leads, contacts and documents by e-mail, and what recipients see."""
 
 import logging
 import secrets
@@ -8,12 +8,21 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-from chub_ui.models import Invitation, OutboxMessage, Record, Referral, User, utcnow
+from chub_ui.models import (
+    ITEM_DOCUMENT,
+    Invitation,
+    OutboxMessage,
+    Record,
+    Referral,
+    User,
+    utcnow,
+)
 from chub_ui.services import mail
 from chub_ui.services.access import require_user
 from chub_ui.services.addresses import normalize_email
 from chub_ui.services.auth import CurrentUser, hash_token
 from chub_ui.services.errors import InvalidInput, NotAllowed
+from chub_ui.services.library import get_own_document
 from chub_ui.services.records import (
     PAGE_SIZE,
     Page,
@@ -23,6 +32,7 @@ from chub_ui.services.records import (
     page_bounds,
     record_fields,
 )
+from chub_ui.services.text import check_free_text, clean_id
 from chub_ui.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -39,7 +49,7 @@ MAIL_STATE_LABELS = {
 
 @dataclass(frozen=True)
 class ReferOutcome:
-    """What happened when a record was referred."""
+    """What happened when a record or a document was referred."""
 
     referral_id: int
     recipient_email: str
@@ -49,14 +59,12 @@ class ReferOutcome:
 
 def clean_message(text: str | None) -> str:
     """A referral message trimmed, limited, and free of control characters."""
-    message = (text or "").strip()
+    message = (text if isinstance(text, str) else "").strip()
     if len(message) > MAX_MESSAGE_LENGTH:
         raise InvalidInput(
             f"The message can have at most {MAX_MESSAGE_LENGTH} characters."
         )
-    if any(ord(char) < 32 and char not in "\n\t" for char in message):
-        raise InvalidInput("The message contains characters that cannot be sent.")
-    return message
+    return check_free_text(message, "The message", multiline=True)
 
 
 def invitation_link(token: str) -> str:
@@ -75,14 +83,33 @@ def invitation_state(invitation: Invitation | None) -> str:
     return "pending"
 
 
+@dataclass(frozen=True)
+class _ReferredItem:
+    """What a referral points at, and the words its messages use for it."""
+
+    record_id: int | None
+    document_id: int | None
+    label: str
+    # "lead", "contact" or "document", as the recipient's e-mail names it.
+    kind: str
+    # "a record" or "a document", for the refusal to refer to oneself.
+    noun: str
+
+    def matches(self) -> sa.ColumnElement[bool]:
+        """The condition that picks this item's referrals."""
+        if self.document_id is not None:
+            return Referral.document_id == self.document_id
+        return Referral.record_id == self.record_id
+
+
 def _open_referral(
-    session: Session, record_id: int, address: str
+    session: Session, item: _ReferredItem, address: str
 ) -> tuple[Referral, Invitation | None] | None:
-    """The latest referral of the record to the address that still counts."""
+    """The latest referral of the item to the address that still counts."""
     rows = session.exec(
         select(Referral, Invitation)
         .join(Invitation, Invitation.referral_id == Referral.id, isouter=True)
-        .where(Referral.record_id == record_id, Referral.recipient_email == address)
+        .where(item.matches(), Referral.recipient_email == address)
         .order_by(Referral.id.desc())
     ).all()
     for referral, invitation in rows:
@@ -93,45 +120,41 @@ def _open_referral(
     return None
 
 
-def refer_record(
+def _refer(
     *,
     session: Session,
     user: CurrentUser,
-    record_id: int,
+    item: _ReferredItem,
     to_email: str,
-    message: str = "",
+    message: str,
 ) -> ReferOutcome:
-    """Refer one of the account's records to an address, with an invitation.
+    """Refer an item the caller may refer; the shared part of every referral.
 
     The referral, its invitation and the e-mail in the outbox are written in
-    one transaction, so a crash leaves all of them or none.
-
-    Raises:
-        NotAllowed: the record is not the account's.
-        InvalidInput: a bad address, the user's own address, a message that
-            is too long, or a referral to that address that is still open.
+    one transaction, so a crash leaves all of them or none. A recipient who
+    already has an account is granted the item at once.
     """
-    record = get_own_record(session=session, user=user, record_id=record_id)
     address = normalize_email(to_email)
     text = clean_message(message)
     if address == user.email:
-        raise InvalidInput("You cannot refer a record to yourself.")
-    existing = _open_referral(session, record.id, address)
+        raise InvalidInput(f"You cannot refer {item.noun} to yourself.")
+    existing = _open_referral(session, item, address)
     if existing is not None:
         referral, invitation = existing
         if referral.recipient_id is not None and invitation_state(invitation) != (
             "pending"
         ):
-            raise InvalidInput(f"{address} already has this {record.kind}.")
+            raise InvalidInput(f"{address} already has this {item.kind}.")
         raise InvalidInput(
-            f"An invitation to {address} for this {record.kind} is still pending "
+            f"An invitation to {address} for this {item.kind} is still pending "
             f"(sent {referral.created_at:%Y-%m-%d %H:%M} UTC); no second "
             "invitation was sent."
         )
 
     recipient = session.exec(select(User).where(User.email == address)).first()
     referral = Referral(
-        record_id=record.id,
+        record_id=item.record_id,
+        document_id=item.document_id,
         referrer_id=user.id,
         recipient_email=address,
         recipient_id=recipient.id if recipient else None,
@@ -154,8 +177,8 @@ def refer_record(
     link = invitation_link(token)
     subject, body_text, body_html = mail.invitation_message(
         inviter_name=user.display_name,
-        item_label=record.name,
-        item_kind=record.kind,
+        item_label=item.label,
+        item_kind=item.kind,
         message=text,
         link=link,
     )
@@ -171,7 +194,10 @@ def refer_record(
     referral_id = referral.id
     session.commit()
 
-    logger.info("referral %s of record %s queued", referral_id, record_id)
+    if item.document_id is not None:
+        logger.info("referral %s of document %s queued", referral_id, item.document_id)
+    else:
+        logger.info("referral %s of record %s queued", referral_id, item.record_id)
     if status == mail.STATUS_UNSENT:
         # Without SMTP the log is the only way to the link (demo and dev only).
         logger.warning("no SMTP server configured; invitation link: %s", link)
@@ -183,12 +209,71 @@ def refer_record(
     )
 
 
-def referral_history(
-    *, session: Session, user: CurrentUser, record_id: int
-) -> list[dict]:
-    """To whom a record was referred, when, and the invitation's state."""
-    record = get_own_record(session=session, user=user, record_id=record_id)
+def refer_record(
+    *,
+    session: Session,
+    user: CurrentUser,
+    record_id: int,
+    to_email: str,
+    message: str = "",
+) -> ReferOutcome:
+    """Refer one of the account's records to an address, with an invitation.
 
+    The referral, its invitation and the e-mail in the outbox are written in
+    one transaction, so a crash leaves all of them or none.
+
+    Raises:
+        NotAllowed: the record is not the account's.
+        InvalidInput: a bad address, the user's own address, a message that
+            is too long, or a referral to that address that is still open.
+    """
+    record = get_own_record(session=session, user=user, record_id=record_id)
+    item = _ReferredItem(
+        record_id=record.id,
+        document_id=None,
+        label=record.name,
+        kind=record.kind,
+        noun="a record",
+    )
+    return _refer(
+        session=session, user=user, item=item, to_email=to_email, message=message
+    )
+
+
+def refer_document(
+    *,
+    session: Session,
+    user: CurrentUser,
+    document_id: int,
+    to_email: str,
+    message: str = "",
+) -> ReferOutcome:
+    """Refer one of the user's own documents to an address, with an invitation.
+
+    Any plan may do this: a free partner shares their own documents onward.
+    Only the owner may; a recipient of a document cannot pass it on.
+
+    Raises:
+        NotSignedIn: without a user.
+        NotAllowed: the document does not exist or is not the user's own.
+        InvalidInput: a bad address, the user's own address, a message that
+            is too long, or a referral to that address that is still open.
+    """
+    document = get_own_document(session=session, user=user, document_id=document_id)
+    item = _ReferredItem(
+        record_id=None,
+        document_id=document.id,
+        label=document.name,
+        kind=ITEM_DOCUMENT,
+        noun="a document",
+    )
+    return _refer(
+        session=session, user=user, item=item, to_email=to_email, message=message
+    )
+
+
+def _history(session: Session, item: _ReferredItem) -> list[dict]:
+    """The referrals of one item, newest first, with invitation and mail state."""
     rows = session.exec(
         select(Referral, Invitation, OutboxMessage)
         .join(Invitation, Invitation.referral_id == Referral.id, isouter=True)
@@ -197,7 +282,7 @@ def referral_history(
             OutboxMessage.invitation_id == Invitation.id,
             isouter=True,
         )
-        .where(Referral.record_id == record.id)
+        .where(item.matches())
         .order_by(Referral.created_at.desc(), Referral.id.desc())
     ).all()
     return [
@@ -214,6 +299,43 @@ def referral_history(
         }
         for referral, invitation, outbox in rows
     ]
+
+
+def referral_history(
+    *, session: Session, user: CurrentUser, record_id: int
+) -> list[dict]:
+    """To whom a record was referred, when, and the invitation's state."""
+    record = get_own_record(session=session, user=user, record_id=record_id)
+
+    item = _ReferredItem(
+        record_id=record.id,
+        document_id=None,
+        label=record.name,
+        kind=record.kind,
+        noun="a record",
+    )
+    return _history(session, item)
+
+
+def document_referral_history(
+    *, session: Session, user: CurrentUser, document_id: int
+) -> list[dict]:
+    """To whom the user's own document was referred, when, and in what state.
+
+    Raises:
+        NotSignedIn: without a user.
+        NotAllowed: the document does not exist or is not the user's own.
+    """
+    document = get_own_document(session=session, user=user, document_id=document_id)
+
+    item = _ReferredItem(
+        record_id=None,
+        document_id=document.id,
+        label=document.name,
+        kind=ITEM_DOCUMENT,
+        noun="a document",
+    )
+    return _history(session, item)
 
 
 def list_referred_to_me(
@@ -269,9 +391,15 @@ def list_referred_to_me(
 def referral_detail(*, session: Session, user: CurrentUser, referral_id: int) -> dict:
     """Everything a recipient may see of a referral; NotAllowed for anyone else."""
     user = require_user(user)
-    referral = session.get(Referral, int(referral_id))
+    missing = NotAllowed("This referral does not exist or was not referred to you.")
+    try:
+        referral = session.get(Referral, clean_id(referral_id))
+    except NotAllowed:
+        raise missing from None
     if referral is None or referral.recipient_id != user.id:
-        raise NotAllowed("This referral does not exist or was not referred to you.")
+        raise missing
+    if referral.record_id is None:
+        raise NotAllowed("This referral is a document: find it in your Library.")
 
     record = session.get(Record, referral.record_id)
     by = session.get(User, referral.referrer_id)

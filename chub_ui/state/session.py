@@ -9,11 +9,9 @@ from chub_ui import routes
 from chub_ui.services import auth
 from chub_ui.services.auth import CurrentUser
 from chub_ui.services.errors import NotSignedIn
-from chub_ui.settings import settings
+from chub_ui.settings import SESSION_COOKIE, settings
 
 logger = logging.getLogger(__name__)
-
-SESSION_COOKIE = "chub_session"
 
 
 class SessionState(rx.State):
@@ -52,7 +50,7 @@ class SessionState(rx.State):
     def _path_id(self) -> int:
         """The number at the end of the address, such as /referrals/12; 0 if none."""
         last = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        return int(last) if last.isdigit() and len(last) < 19 else 0
+        return int(last) if last.isascii() and last.isdigit() and len(last) < 19 else 0
 
     def _login_redirect(self):
         return rx.redirect(routes.login_with_next(self.router.url.path or "/"))

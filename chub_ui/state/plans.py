@@ -1,0 +1,52 @@
+"""State of the upgrade page and the team page."""
+
+import logging
+
+import reflex as rx
+
+from chub_ui.services import plans
+from chub_ui.services.errors import NotSignedIn, ServiceError
+from chub_ui.state.session import SessionState
+
+logger = logging.getLogger(__name__)
+
+
+class PlansState(SessionState):
+    """Compare the plans, change the account's plan, list the team."""
+
+    plan_cards: list[dict] = plans.PLANS
+    members: list[dict] = []
+    plan_error: str = ""
+    plan_success: str = ""
+
+    @rx.event
+    def load_plans(self):
+        """Open the upgrade page."""
+        self.plan_error, self.plan_success = "", ""
+        with rx.session() as session:
+            user = self._user_from_token(session)
+            if user is None:
+                return self._login_redirect()
+            self.members = plans.team_members(session=session, user=user)
+        return None
+
+    @rx.event
+    def choose_plan(self, plan: str):
+        """Move the account to a plan at once; data is kept either way."""
+        self.plan_error, self.plan_success = "", ""
+        with rx.session() as session:
+            try:
+                user = self._user_from_token(session)
+                if user is None:
+                    raise NotSignedIn()
+                new_plan = plans.change_plan(session=session, user=user, plan=plan)
+            except ServiceError as error:
+                self.plan_error = error.message
+                return
+            self._user_from_token(session)
+        self.plan_success = (
+            "Your account now has the full CRM."
+            if new_plan == "paid"
+            else "Your account is on the free plan. Your leads and contacts are "
+            "kept, locked until you upgrade again."
+        )
