@@ -11,10 +11,12 @@ from chub_ui.pages.invite import invite_page
 from chub_ui.pages.library import library_page
 from chub_ui.pages.login import login_page
 from chub_ui.pages.mailbox import mailbox_page
-from chub_ui.pages.modules import home_page, tags_page
+from chub_ui.pages.modules import home_page
 from chub_ui.pages.notifications import notifications_page
 from chub_ui.pages.records import contacts_page, leads_page, record_page
 from chub_ui.pages.referrals import referral_detail_page, referrals_page
+from chub_ui.pages.tags import tags_page
+from chub_ui.pages.team import team_page
 from chub_ui.pages.upgrade import upgrade_page
 from chub_ui.services.library import storage_sweeper
 from chub_ui.services.mail import outbox_worker
@@ -28,6 +30,7 @@ from chub_ui.state.plans import PlansState
 from chub_ui.state.records import RecordsState
 from chub_ui.state.referrals import ReferralsState
 from chub_ui.state.session import SessionState
+from chub_ui.state.tags import TagsState
 
 logging.basicConfig(
     level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -89,9 +92,7 @@ app.add_page(
     title="Library",
     on_load=LibraryState.load_library,
 )
-app.add_page(
-    tags_page, route=routes.TAGS, title="Tags", on_load=SessionState.check_signed_in
-)
+app.add_page(tags_page, route=routes.TAGS, title="Tags", on_load=TagsState.load_tags)
 app.add_page(
     notifications_page,
     route=routes.NOTIFICATIONS,
@@ -101,6 +102,7 @@ app.add_page(
 app.add_page(
     upgrade_page, route=routes.UPGRADE, title="Plans", on_load=PlansState.load_plans
 )
+app.add_page(team_page, route=routes.TEAM, title="Team", on_load=PlansState.load_team)
 app.add_page(
     mailbox_page,
     route=routes.DEMO_MAILBOX,

@@ -116,6 +116,7 @@ def user_menu() -> rx.Component:
                 disabled=True,
             ),
             rx.menu.item("Plans", on_click=rx.redirect(routes.UPGRADE)),
+            rx.menu.item("Team", on_click=rx.redirect(routes.TEAM)),
             rx.menu.separator(),
             rx.menu.item("Sign out", on_click=SessionState.sign_out, color="red"),
         ),

@@ -12,13 +12,26 @@ logger = logging.getLogger(__name__)
 
 
 def _what_was_shared() -> rx.Component:
-    return rx.text(
-        InvitationState.inviter_name,
-        " referred ",
-        rx.cond(InvitationState.item_kind == "lead", "a lead", "a contact"),
-        " to you: ",
-        rx.text.strong(InvitationState.item_label),
-        size="2",
+    return rx.cond(
+        InvitationState.item_kind == "team",
+        rx.text(
+            InvitationState.inviter_name,
+            " invited you to join the team of ",
+            rx.text.strong(InvitationState.item_label),
+            ".",
+            size="2",
+        ),
+        rx.text(
+            InvitationState.inviter_name,
+            rx.match(
+                InvitationState.item_kind,
+                ("lead", " referred a lead to you: "),
+                ("contact", " referred a contact to you: "),
+                " shared a document with you: ",
+            ),
+            rx.text.strong(InvitationState.item_label),
+            size="2",
+        ),
     )
 
 

@@ -6,6 +6,8 @@ import reflex as rx
 
 from chub_ui.components.layout import app_page, error_callout, field_label
 from chub_ui.components.tables import searchable_table
+from chub_ui.components.tags import tag_toggle
+from chub_ui.models import ITEM_DOCUMENT
 from chub_ui.settings import settings
 from chub_ui.state.library import UPLOAD_ID, LibraryState
 
@@ -25,6 +27,7 @@ def _row(item) -> rx.Component:
             )
         ),
         rx.table.cell(item["date"]),
+        rx.table.cell(tag_toggle(LibraryState, ITEM_DOCUMENT, item["id"], item["tag"])),
         rx.table.cell(
             rx.hstack(
                 rx.button(
@@ -196,6 +199,7 @@ def library_page() -> rx.Component:
         ),
         _uploader(),
         error_callout(LibraryState.library_error),
+        error_callout(LibraryState.tag_error),
         rx.cond(
             LibraryState.share_success != "",
             rx.callout(
@@ -227,7 +231,7 @@ def library_page() -> rx.Component:
         searchable_table(
             LibraryState,
             element_id="library",
-            headers=("Name", "Type", "Size", "Shared by", "Date", ""),
+            headers=("Name", "Type", "Size", "Shared by", "Date", "Tag", ""),
             row=_row,
             empty=(
                 "library",

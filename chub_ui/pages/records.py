@@ -12,6 +12,8 @@ from chub_ui.components.layout import (
     field_list,
 )
 from chub_ui.components.tables import searchable_table
+from chub_ui.components.tags import tag_toggle
+from chub_ui.models import ITEM_RECORD
 from chub_ui.state.records import RecordsState
 
 logger = logging.getLogger(__name__)
@@ -25,6 +27,7 @@ def _row(item) -> rx.Component:
         rx.table.cell(item["email"]),
         rx.table.cell(item["phone"]),
         rx.table.cell(item["city"]),
+        rx.table.cell(tag_toggle(RecordsState, ITEM_RECORD, item["id"], item["tag"])),
         on_click=rx.redirect(href),
         style=styles.clickable_row_style,
     )
@@ -40,10 +43,11 @@ def _records_page(title: str, empty_text: str) -> rx.Component:
             ),
             width="100%",
         ),
+        error_callout(RecordsState.tag_error),
         searchable_table(
             RecordsState,
             element_id="record",
-            headers=("Name", "Company", "E-mail", "Phone", "City"),
+            headers=("Name", "Company", "E-mail", "Phone", "City", "Tag"),
             row=_row,
             empty=("inbox", f"No {title.lower()} yet", empty_text),
             no_match="Nothing matches the search.",
@@ -146,12 +150,19 @@ def record_page() -> rx.Component:
     """One lead or contact: its fields, Refer, and its referring history."""
     return app_page(
         error_callout(RecordsState.record_error),
+        error_callout(RecordsState.tag_error),
         rx.cond(
             RecordsState.record.contains("name"),
             rx.vstack(
                 rx.hstack(
                     rx.heading(RecordsState.record["name"], size="6", id="record-name"),
                     rx.badge(RecordsState.record["kind"], size="2"),
+                    tag_toggle(
+                        RecordsState,
+                        ITEM_RECORD,
+                        RecordsState.record["id"],
+                        RecordsState.record["tag"],
+                    ),
                     rx.spacer(),
                     _refer_dialog(),
                     width="100%",

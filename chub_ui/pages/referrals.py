@@ -7,6 +7,8 @@ import reflex as rx
 from chub_ui import routes, styles
 from chub_ui.components.layout import app_page, error_callout, field_list
 from chub_ui.components.tables import searchable_table
+from chub_ui.components.tags import tag_toggle
+from chub_ui.models import ITEM_RECORD
 from chub_ui.state.referrals import ReferralsState
 
 logger = logging.getLogger(__name__)
@@ -21,6 +23,9 @@ def _row(item) -> rx.Component:
         rx.table.cell(rx.badge(item["kind"], variant="soft")),
         rx.table.cell(item["referrer"]),
         rx.table.cell(item["referred_at"]),
+        rx.table.cell(
+            tag_toggle(ReferralsState, ITEM_RECORD, item["record_id"], item["tag"])
+        ),
         on_click=rx.redirect("/referrals/" + item["id"].to_string()),
         style=styles.clickable_row_style,
     )
@@ -34,10 +39,11 @@ def referrals_page() -> rx.Component:
             "Leads and contacts your partners referred to you, newest first.",
             color_scheme="gray",
         ),
+        error_callout(ReferralsState.tag_error),
         searchable_table(
             ReferralsState,
             element_id="referral",
-            headers=("Name", "Company", "Type", "Referred by", "When"),
+            headers=("Name", "Company", "Type", "Referred by", "When", "Tag"),
             row=_row,
             empty=(
                 "inbox",
@@ -47,6 +53,109 @@ def referrals_page() -> rx.Component:
             ),
             no_match="No referral matches the search.",
         ),
+    )
+
+
+def _duplicate(item) -> rx.Component:
+    return rx.hstack(
+        rx.link(item["name"], href=item["link"], weight="medium"),
+        rx.text(item["company"], color_scheme="gray", size="2"),
+        rx.badge(item["reason"], color_scheme="amber"),
+        align="center",
+        class_name="duplicate",
+    )
+
+
+def _save_as() -> rx.Component:
+    """Save As for the paid plan; on the free plan, why it is locked."""
+    result = ReferralsState.save_result
+    return rx.card(
+        rx.vstack(
+            rx.cond(
+                ReferralsState.is_paid,
+                rx.hstack(
+                    rx.text("Save a copy in your CRM as", size="2"),
+                    rx.button(
+                        "My lead",
+                        size="2",
+                        variant="soft",
+                        on_click=ReferralsState.save_as("lead", False),
+                        id="save-as-lead",
+                    ),
+                    rx.button(
+                        "My contact",
+                        size="2",
+                        variant="soft",
+                        on_click=ReferralsState.save_as("contact", False),
+                        id="save-as-contact",
+                    ),
+                    align="center",
+                ),
+                rx.hstack(
+                    rx.icon("lock", size=16),
+                    rx.text(
+                        "Save As copies this into your own leads or contacts on "
+                        "the paid plan. ",
+                        rx.link("Compare the plans", href=routes.UPGRADE),
+                        size="2",
+                    ),
+                    align="center",
+                    id="save-as-locked",
+                ),
+            ),
+            error_callout(ReferralsState.save_error),
+            rx.match(
+                result["status"],
+                (
+                    "duplicates",
+                    rx.vstack(
+                        rx.text(
+                            "You may have this already. Open the existing record, "
+                            "or create a copy anyway:",
+                            size="2",
+                        ),
+                        rx.foreach(ReferralsState.duplicates, _duplicate),
+                        rx.button(
+                            "Create anyway",
+                            size="2",
+                            on_click=ReferralsState.save_as(
+                                result["kind"].to(str), True
+                            ),
+                            id="save-as-anyway",
+                        ),
+                        id="save-as-duplicates",
+                    ),
+                ),
+                (
+                    "created",
+                    rx.callout.root(
+                        rx.callout.icon(rx.icon("check")),
+                        rx.callout.text(
+                            "Saved as your own ",
+                            result["kind"],
+                            ". ",
+                            rx.link("Open it", href=result["link"].to(str)),
+                        ),
+                        color_scheme="green",
+                        id="save-as-done",
+                    ),
+                ),
+                (
+                    "exists",
+                    rx.callout.root(
+                        rx.callout.icon(rx.icon("info")),
+                        rx.callout.text(
+                            "You saved this referral already. ",
+                            rx.link("Open your copy", href=result["link"].to(str)),
+                        ),
+                        id="save-as-done",
+                    ),
+                ),
+                rx.fragment(),
+            ),
+            width="100%",
+        ),
+        width="100%",
     )
 
 
@@ -64,8 +173,17 @@ def referral_detail_page() -> rx.Component:
                     rx.hstack(
                         rx.heading(detail["name"], size="6", id="detail-name"),
                         rx.badge(detail["kind"], size="2"),
+                        rx.spacer(),
+                        tag_toggle(
+                            ReferralsState,
+                            ITEM_RECORD,
+                            detail["record_id"],
+                            detail["tag"],
+                        ),
                         align="center",
+                        width="100%",
                     ),
+                    error_callout(ReferralsState.tag_error),
                     rx.card(
                         rx.vstack(
                             rx.text(
@@ -85,6 +203,7 @@ def referral_detail_page() -> rx.Component:
                         ),
                         width="100%",
                     ),
+                    _save_as(),
                     rx.card(field_list(detail["fields"]), width="100%"),
                     width="100%",
                     spacing="4",

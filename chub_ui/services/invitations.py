@@ -4,11 +4,15 @@ import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from chub_ui import routes
 from chub_ui.models import (
     ITEM_DOCUMENT,
     PLAN_FREE,
+    PLAN_PAID,
+    Account,
     Document,
     Invitation,
     Record,
@@ -16,7 +20,7 @@ from chub_ui.models import (
     User,
     utcnow,
 )
-from chub_ui.services import auth
+from chub_ui.services import auth, referrals
 from chub_ui.services.auth import CurrentUser, hash_token
 from chub_ui.services.errors import InvalidInput, InvitationUnusable
 
@@ -24,7 +28,11 @@ logger = logging.getLogger(__name__)
 
 MAX_TOKEN_LENGTH = 200
 # Where a recipient lands after accepting a referred document.
-LIBRARY_PATH = "/library"
+LIBRARY_PATH = routes.LIBRARY
+# Where a new team member lands: their team's messages arrive there.
+TEAM_LANDING_PATH = routes.NOTIFICATIONS
+# The item_kind of an invitation to join a paid account's team.
+ITEM_TEAM = "team"
 
 # What the invitation page shows, by the state of the link and the visitor.
 VIEW_REGISTER = "register"
@@ -39,7 +47,16 @@ UNUSABLE_MESSAGES = {
     "referred to you.",
     "expired": "This invitation has expired. Ask the person who invited you to "
     "send a new one.",
+    "team_free": "This team invitation is on hold: the team's account is on the "
+    "free plan now. Ask the person who invited you to upgrade it, then open the "
+    "link again.",
 }
+# Known limit: existing accounts cannot join another team yet, because a user
+# belongs to exactly one account and moving one would strand its data.
+TEAM_EXISTING_ACCOUNT_MESSAGE = (
+    "This is an invitation to join a team, and {email} already has an account. "
+    "Known limit: existing accounts cannot join another team yet."
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,13 @@ def _find(session: Session, token: str | None) -> Invitation:
         raise InvitationUnusable(UNUSABLE_MESSAGES["used"])
     if invitation.expires_at <= utcnow():
         raise InvitationUnusable(UNUSABLE_MESSAGES["expired"])
+    # Adding users is a paid feature, so a downgrade puts open team links on hold.
+    if invitation.account_id is not None:
+        plan = session.exec(
+            select(Account.plan).where(Account.id == invitation.account_id)
+        ).first()
+        if plan != PLAN_PAID:
+            raise InvitationUnusable(UNUSABLE_MESSAGES["team_free"])
     return invitation
 
 
@@ -75,6 +99,9 @@ def inspect_invitation(
 ) -> InvitationView:
     """Say what the invitation page should offer this visitor.
 
+    A team invitation has item_kind "team" and the account's name as its
+    item_label.
+
     Raises:
         InvitationUnusable: for an empty, forged, used or expired token.
     """
@@ -82,7 +109,9 @@ def inspect_invitation(
 
     inviter = session.get(User, invitation.inviter_id)
     label, kind = "", ""
-    if invitation.referral_id is not None:
+    if invitation.account_id is not None:
+        label, kind = session.get(Account, invitation.account_id).name, ITEM_TEAM
+    elif invitation.referral_id is not None:
         referral = session.get(Referral, invitation.referral_id)
         if referral.document_id is not None:
             document = session.get(Document, referral.document_id)
@@ -131,36 +160,56 @@ def _claim(session: Session, token: str | None, user_id_hint: int | None) -> int
 
 
 def _grant(session: Session, invitation_id: int, user_id: int) -> str:
-    """Give the user the referrals sent to their address; return where to land."""
+    """Give the user the referrals sent to their address; return where to land.
+
+    Each referral granted here is one the user was not told about yet (made
+    before their account existed), so each gets one notification, in the
+    caller's transaction.
+    """
     invitation = session.get(Invitation, invitation_id)
     invitation.accepted_by_id = user_id
     session.add(invitation)
     # The link proved the mailbox, so every referral waiting for it is theirs.
-    session.execute(
+    # RETURNING names only the rows this statement changed, so a referral
+    # granted by a concurrent acceptance is not announced twice.
+    grant = (
         sa.update(Referral)
         .where(
             Referral.recipient_email == invitation.email,
             Referral.recipient_id.is_(None),
         )
         .values(recipient_id=user_id)
+        .returning(Referral.id)
+        .execution_options(synchronize_session=False)
     )
+    granted_ids = session.execute(grant).scalars().all()
+    for referral_id in sorted(granted_ids):
+        referral = session.get(Referral, referral_id, populate_existing=True)
+        referrals.notify_recipient(session=session, referral=referral)
+
+    if invitation.account_id is not None:
+        return TEAM_LANDING_PATH
     if invitation.referral_id is not None:
         referral = session.get(Referral, invitation.referral_id)
         if referral.document_id is not None:
             return LIBRARY_PATH
-        return f"/referrals/{invitation.referral_id}"
-    return "/referrals"
+        return routes.referral_url(invitation.referral_id)
+    return routes.REFERRALS
 
 
 def accept_invitation(*, session: Session, token: str | None, user: CurrentUser) -> str:
     """Accept an invitation as the signed-in user of the invited address.
+
+    Every referral waiting for the address is granted, and the user is
+    notified of each, in one transaction with the claim of the link.
 
     Returns:
         The path of the referred record, or the library for a document.
 
     Raises:
         InvitationUnusable: the link cannot be used.
-        InvalidInput: the user is signed in with another address; nothing
+        InvalidInput: the user is signed in with another address, or the link
+            invites to a team, which an existing account cannot join; nothing
             changes.
     """
     invitation = _find(session, token)
@@ -169,12 +218,36 @@ def accept_invitation(*, session: Session, token: str | None, user: CurrentUser)
             "This invitation is for someone else. Sign out and open the link "
             "again to use it."
         )
+    if invitation.account_id is not None:
+        raise InvalidInput(TEAM_EXISTING_ACCOUNT_MESSAGE.format(email=user.email))
 
     invitation_id = _claim(session, token, user.id)
     landing = _grant(session, invitation_id, user.id)
     session.commit()
     logger.info("invitation %s accepted by user %s", invitation_id, user.id)
     return landing
+
+
+def _add_team_member(
+    session: Session, *, account_id: int, email: str, password_hash: str, name: str
+) -> User:
+    """Add a user to an existing account; the caller commits."""
+    if session.exec(select(User.id).where(User.email == email)).first():
+        raise InvalidInput("An account with this e-mail address already exists.")
+
+    user = User(
+        email=email, full_name=name, password_hash=password_hash, account_id=account_id
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:
+        # The same address registered through another link a moment ago.
+        raise InvalidInput(
+            "An account with this e-mail address already exists."
+        ) from None
+    logger.info("user %s joined account %s by team invitation", user.id, account_id)
+    return user
 
 
 def register_from_invitation(
@@ -184,30 +257,49 @@ def register_from_invitation(
     password: str,
     full_name: str = "",
 ) -> tuple[str, str]:
-    """Create a free account for the invited address and sign it in.
+    """Create the invited address's user and sign it in.
 
-    The claim, the account, the grant and the session are one transaction:
-    a second attempt with the same link finds it used and creates nothing.
+    A referral's link creates a free account of the invitee's own; a team
+    invitation's link adds the user to the inviting account instead. The
+    claim, the user, the grant of every referral waiting for the address, its
+    notifications and the session are one transaction: a second attempt with
+    the same link finds it used and creates nothing.
 
     Returns:
-        The new session token and the path of the referred record, or the
-        library for a document.
+        The new session token and the path to land on: the referred record,
+        the library for a document, or the notifications for a team.
+
+    Raises:
+        InvitationUnusable: the link cannot be used.
+        InvalidInput: a bad password or name, or the address has an account.
     """
     invitation = _find(session, token)
     auth.check_password_rules(password)
-    auth.clean_name(full_name)
+    name = auth.clean_name(full_name)
     email = invitation.email
+    team_account_id = invitation.account_id
+    # Hashed before the claim, so the slow part runs outside the write lock.
+    password_hash = auth.hash_password(password) if team_account_id else ""
     session.rollback()
 
     invitation_id = _claim(session, token, None)
     try:
-        user = auth.create_user(
-            session=session,
-            email=email,
-            password=password,
-            full_name=full_name,
-            plan=PLAN_FREE,
-        )
+        if team_account_id is None:
+            user = auth.create_user(
+                session=session,
+                email=email,
+                password=password,
+                full_name=full_name,
+                plan=PLAN_FREE,
+            )
+        else:
+            user = _add_team_member(
+                session,
+                account_id=team_account_id,
+                email=email,
+                password_hash=password_hash,
+                name=name,
+            )
     except InvalidInput:
         session.rollback()
         raise

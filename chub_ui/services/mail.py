@@ -207,6 +207,17 @@ def queue_message(
     return row
 
 
+def _check_invitation_link(link: str) -> None:
+    parts = urlsplit(link)
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.netloc
+        or any(char.isspace() for char in link)
+        or _has_line_break_or_control(link)
+    ):
+        raise ValueError("an invitation link must be an absolute http(s) URL")
+
+
 def invitation_message(
     *,
     inviter_name: str,
@@ -231,14 +242,7 @@ def invitation_message(
     Raises:
         ValueError: if the link is not a plain http(s) URL.
     """
-    parts = urlsplit(link)
-    if (
-        parts.scheme not in {"http", "https"}
-        or not parts.netloc
-        or any(char.isspace() for char in link)
-        or _has_line_break_or_control(link)
-    ):
-        raise ValueError("an invitation link must be an absolute http(s) URL")
+    _check_invitation_link(link)
     inviter = _one_line(inviter_name) or "A Partner Network user"
     label = _one_line(item_label) or "(no name)"
     kind = _KIND_WORDS.get(item_kind, "an entry")
@@ -287,6 +291,65 @@ def invitation_message(
         f"Network: <strong>{html.escape(label)}</strong></p>\n"
         f"{note_html}"
         f'<p><a href="{safe_link}">Open it on Partner Network</a></p>\n'
+        f"<p>Or copy this address into your browser:<br>\n{safe_link}</p>\n"
+        "<p>This link is meant for you alone. If you did not expect this "
+        "message, you can ignore it.</p>\n"
+        "</body>\n</html>\n"
+    )
+    return subject, body_text, body_html
+
+
+def team_invitation_message(
+    *, inviter_name: str, account_name: str, link: str
+) -> tuple[str, str, str]:
+    """Write the e-mail inviting someone to join a paid account's team.
+
+    Args:
+        inviter_name: who sent the invitation, as shown to the recipient.
+        account_name: the name of the account the recipient would join.
+        link: the invitation's absolute http(s) URL.
+
+    Returns:
+        The subject (one line, at most 150 characters), the plain text and the
+        HTML, in which every value above is escaped.
+
+    Raises:
+        ValueError: if the link is not a plain http(s) URL.
+    """
+    _check_invitation_link(link)
+    inviter = _one_line(inviter_name) or "A Partner Network user"
+    team = _one_line(account_name) or "their team"
+
+    subject = _shorten(
+        f"{inviter} invited you to join {_shorten(team, INVITATION_LABEL_LENGTH)} "
+        "on Partner Network",
+        INVITATION_SUBJECT_LENGTH,
+    )
+    body_text = "\n".join(
+        [
+            "Hello,",
+            "",
+            f"{inviter} invited you to join their team on Partner Network: {team}",
+            "",
+            "You will share the team's CRM and receive its team messages. "
+            "Choose a password here:",
+            link,
+            "",
+            "This link is meant for you alone. If you did not expect this message, "
+            "you can ignore it.",
+            "",
+        ]
+    )
+
+    safe_link = html.escape(link, quote=True)
+    body_html = (
+        "<!DOCTYPE html>\n<html>\n<body "
+        'style="font-family: sans-serif; line-height: 1.5;">\n'
+        "<p>Hello,</p>\n"
+        f"<p><strong>{html.escape(inviter)}</strong> invited you to join their "
+        f"team on Partner Network: <strong>{html.escape(team)}</strong></p>\n"
+        "<p>You will share the team's CRM and receive its team messages.</p>\n"
+        f'<p><a href="{safe_link}">Join the team on Partner Network</a></p>\n'
         f"<p>Or copy this address into your browser:<br>\n{safe_link}</p>\n"
         "<p>This link is meant for you alone. If you did not expect this "
         "message, you can ignore it.</p>\n"

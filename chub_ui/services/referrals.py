@@ -8,8 +8,12 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
+from chub_ui import routes
 from chub_ui.models import (
     ITEM_DOCUMENT,
+    KIND_CONTACT,
+    KIND_LEAD,
+    Document,
     Invitation,
     OutboxMessage,
     Record,
@@ -17,7 +21,7 @@ from chub_ui.models import (
     User,
     utcnow,
 )
-from chub_ui.services import mail
+from chub_ui.services import mail, notifications
 from chub_ui.services.access import require_user
 from chub_ui.services.addresses import normalize_email
 from chub_ui.services.auth import CurrentUser, hash_token
@@ -45,6 +49,8 @@ MAIL_STATE_LABELS = {
     mail.STATUS_FAILED: "failed",
     mail.STATUS_UNSENT: "not sent: no SMTP server configured",
 }
+# How a recipient's notification names what was referred.
+_ARTICLES = {KIND_LEAD: "a lead", KIND_CONTACT: "a contact"}
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,40 @@ def invitation_state(invitation: Invitation | None) -> str:
     if invitation.expires_at <= utcnow():
         return "expired"
     return "pending"
+
+
+def notify_recipient(*, session: Session, referral: Referral) -> None:
+    """Tell a referral's recipient what was referred to them; the caller commits.
+
+    A lead or contact gives a 'referral' notification that opens the referral;
+    a document gives a 'shared' one that opens the library.
+
+    Args:
+        session: the session of the change that granted the referral.
+        referral: a referral whose recipient_id is set.
+    """
+    referrer = session.get(User, referral.referrer_id)
+    referrer_name = referrer.full_name or referrer.email
+    if referral.document_id is not None:
+        document = session.get(Document, referral.document_id)
+        kind = notifications.KIND_SHARED
+        text = f"{referrer_name} shared a document with you: {document.name}"
+        link = routes.LIBRARY
+    else:
+        record = session.get(Record, referral.record_id)
+        article = _ARTICLES.get(record.kind, "an entry")
+        kind = notifications.KIND_REFERRAL
+        text = f"{referrer_name} referred {article} to you: {record.name}"
+        link = routes.referral_url(referral.id)
+
+    notifications.notify(
+        session=session,
+        user_id=referral.recipient_id,
+        kind=kind,
+        text=text,
+        link=link,
+        actor_id=referral.referrer_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -130,7 +170,8 @@ def _refer(
 ) -> ReferOutcome:
     """Refer an item the caller may refer; the shared part of every referral.
 
-    The referral, its invitation and the e-mail in the outbox are written in
+    The referral, its invitation, the e-mail in the outbox and, for a
+    recipient who already has an account, their notification are written in
     one transaction, so a crash leaves all of them or none. A recipient who
     already has an account is granted the item at once.
     """
@@ -190,6 +231,8 @@ def _refer(
         body_html=body_html,
         invitation_id=invitation.id,
     )
+    if recipient is not None:
+        notify_recipient(session=session, referral=referral)
     status = outbox.status
     referral_id = referral.id
     session.commit()
@@ -220,7 +263,8 @@ def refer_record(
     """Refer one of the account's records to an address, with an invitation.
 
     The referral, its invitation and the e-mail in the outbox are written in
-    one transaction, so a crash leaves all of them or none.
+    one transaction, so a crash leaves all of them or none. A recipient who
+    already has an account is granted it and notified in that transaction.
 
     Raises:
         NotAllowed: the record is not the account's.
@@ -251,7 +295,8 @@ def refer_document(
     """Refer one of the user's own documents to an address, with an invitation.
 
     Any plan may do this: a free partner shares their own documents onward.
-    Only the owner may; a recipient of a document cannot pass it on.
+    Only the owner may; a recipient of a document cannot pass it on. A
+    recipient who already has an account is granted it and notified at once.
 
     Raises:
         NotSignedIn: without a user.

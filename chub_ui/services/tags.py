@@ -275,3 +275,22 @@ def tag_overview(*, session: Session, user: CurrentUser) -> list[dict]:
         for type_label in TYPE_ORDER
         if (value, type_label) in groups
     ]
+
+
+def record_ids_of_referrals(
+    *, session: Session, user: CurrentUser, referral_ids: list[int]
+) -> dict[int, int]:
+    """The record behind each referral made to the user, by referral id."""
+    user = require_user(user)
+    ids = {clean_id(referral_id) for referral_id in referral_ids or []}
+    if not ids:
+        return {}
+
+    rows = session.exec(
+        select(Referral.id, Referral.record_id).where(
+            Referral.id.in_(ids),
+            Referral.recipient_id == user.id,
+            Referral.record_id.is_not(None),
+        )
+    ).all()
+    return dict(rows)

@@ -71,6 +71,11 @@ class InvitationState(SessionState):
             except InvitationUnusable as error:
                 self.view = "unusable"
                 self.unusable_message = error.message
+            except ServiceError as error:
+                # Signed in as the invited address, but the link cannot be
+                # accepted by an existing account (a team invitation).
+                self.view = "unusable"
+                self.unusable_message = error.message
         return None
 
     @rx.event

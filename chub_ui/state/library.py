@@ -6,10 +6,12 @@ import logging
 
 import reflex as rx
 
+from chub_ui.models import ITEM_DOCUMENT
 from chub_ui.services import auth, library, referrals
 from chub_ui.services.errors import NotSignedIn, ServiceError
 from chub_ui.state.paging import PagedListMixin
 from chub_ui.state.session import SessionState
+from chub_ui.state.tagging import TaggingMixin
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ def _finish_in_thread(pending: library.PendingUpload) -> dict:
         return pending.finish(session=session)
 
 
-class LibraryState(PagedListMixin, SessionState):
+class LibraryState(PagedListMixin, TaggingMixin, SessionState):
     """Own documents and documents referred to the user."""
 
     type_filter: str = ""
@@ -55,9 +57,12 @@ class LibraryState(PagedListMixin, SessionState):
                 type_label=self.type_filter,
                 page=self.page,
             )
-        self.items = found.items
+            self.items = self._with_tags(session, user, found.items, ITEM_DOCUMENT)
         self.page, self.pages, self.total = found.page, found.pages, found.total
         return None
+
+    def _after_tagging(self):
+        return self._load_page()
 
     @rx.event
     def load_library(self):

@@ -16,8 +16,47 @@ class PlansState(SessionState):
 
     plan_cards: list[dict] = plans.PLANS
     members: list[dict] = []
+    pending: list[dict] = []
     plan_error: str = ""
     plan_success: str = ""
+    team_error: str = ""
+    team_success: str = ""
+
+    def _load_team(self, session, user) -> None:
+        self.members = plans.team_members(session=session, user=user)
+        self.pending = plans.pending_team_invitations(session=session, user=user)
+
+    @rx.event
+    def load_team(self):
+        """Open the team page: members and invitations still open."""
+        self.team_error, self.team_success = "", ""
+        with rx.session() as session:
+            user = self._user_from_token(session)
+            if user is None:
+                return self._login_redirect()
+            self._load_team(session, user)
+        return None
+
+    @rx.event
+    def invite_member(self, form_data: dict):
+        """Invite someone by e-mail to join the account; paid accounts only."""
+        self.team_error, self.team_success = "", ""
+        with rx.session() as session:
+            try:
+                user = self._user_from_token(session)
+                if user is None:
+                    raise NotSignedIn()
+                sent = plans.invite_team_member(
+                    session=session, user=user, email=str(form_data.get("email", ""))
+                )
+            except ServiceError as error:
+                self.team_error = error.message
+                return None
+            self._load_team(session, user)
+        self.team_success = (
+            f"Invited {sent['email']}. Invitation e-mail: {sent['mail_status']}."
+        )
+        return rx.set_value("team-invite-email", "")
 
     @rx.event
     def load_plans(self):

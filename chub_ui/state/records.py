@@ -5,11 +5,12 @@ import logging
 import reflex as rx
 
 from chub_ui import routes
-from chub_ui.models import KIND_CONTACT, KIND_LEAD
-from chub_ui.services import records, referrals
+from chub_ui.models import ITEM_RECORD, KIND_CONTACT, KIND_LEAD
+from chub_ui.services import records, referrals, tags
 from chub_ui.services.errors import NotSignedIn, ServiceError
 from chub_ui.state.paging import PagedListMixin
 from chub_ui.state.session import SessionState
+from chub_ui.state.tagging import TaggingMixin
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ PAID_ONLY_NOTICE = (
 )
 
 
-class RecordsState(PagedListMixin, SessionState):
+class RecordsState(PagedListMixin, TaggingMixin, SessionState):
     """The account's leads or contacts, and one record with its referrals."""
 
     kind: str = KIND_LEAD
@@ -53,9 +54,19 @@ class RecordsState(PagedListMixin, SessionState):
                 search=self.search,
                 page=self.page,
             )
-        self.items = found.items
+            self.items = self._with_tags(session, user, found.items, ITEM_RECORD)
         self.page, self.pages, self.total = found.page, found.pages, found.total
         self.is_loading = False
+        return None
+
+    def _after_tagging(self):
+        if not self._path_id():
+            return self._load_page()
+        with rx.session() as session:
+            user, redirect = self._paid_user(session)
+            if redirect is not None:
+                return redirect
+            self._load_record(session, user)
         return None
 
     @rx.event
@@ -73,11 +84,15 @@ class RecordsState(PagedListMixin, SessionState):
     def _load_record(self, session, user) -> None:
         record_id = self._path_id()
         found = records.get_own_record(session=session, user=user, record_id=record_id)
+        tag = tags.tags_for(
+            session=session, user=user, item_type=ITEM_RECORD, item_ids=[found.id]
+        )
         self.record = {
             "id": found.id,
             "name": found.name,
             "kind": found.kind.capitalize(),
             "fields": records.record_fields(found),
+            "tag": tag.get(found.id, ""),
         }
         self.history = referrals.referral_history(
             session=session, user=user, record_id=record_id

@@ -1,45 +1,20 @@
 """The whole journey in Chromium: import, refer, e-mail, register, see it."""
 
 import re
-import time
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from sqlmodel import select
 
 from chub_ui import db
-from chub_ui.models import KIND_LEAD, Record, User
-from chub_ui.services import auth, referrals
+from chub_ui.models import User
 from tests.conftest import REALDATA, TEST_PASSWORD
 from tests.e2e.conftest import OWNER_EMAIL, PARTNER_EMAIL
-
-LINK = re.compile(r"https?://[^\s\"<>]+/invite/[A-Za-z0-9_\-]+")
-
-
-def _sign_in(page: Page, email: str, path: str = "/") -> None:
-    page.goto(path)
-    page.wait_for_url(re.compile(r"/login"))
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.click("#login-submit")
-
-
-def _invitation_link(smtp, address: str, count: int = 1, timeout: float = 30) -> str:
-    """The link of the newest invitation the SMTP server received for address."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        received = smtp.messages_to(address)
-        if len(received) >= count:
-            mail = received[-1]
-            text_link = LINK.search(mail.text).group(0)
-            assert text_link in mail.html
-            return text_link
-        time.sleep(0.2)
-    raise AssertionError(f"no invitation reached {address} within {timeout}s")
+from tests.e2e.helpers import invitation_link, refer_by_service, sign_in
 
 
 def test_import_refer_register_and_see_the_record(new_page, smtp, screenshots):
     owner = new_page()
-    _sign_in(owner, OWNER_EMAIL, "/import")
+    sign_in(owner, OWNER_EMAIL, "/import")
     owner.wait_for_url(re.compile(r"/import$"))
     owner.screenshot(path=screenshots / "import.png", full_page=True)
     owner.locator("#csv_upload input[type=file]").set_input_files(
@@ -63,7 +38,7 @@ def test_import_refer_register_and_see_the_record(new_page, smtp, screenshots):
     )
     owner.screenshot(path=screenshots / "record-referred.png", full_page=True)
 
-    link = _invitation_link(smtp, "newbie.partner@example.com")
+    link = invitation_link(smtp, "newbie.partner@example.com")
     invitee = new_page()
     invitee.goto(link)
     expect(invitee.locator("input[name=invited_email]")).to_have_value(
@@ -100,32 +75,11 @@ def test_import_refer_register_and_see_the_record(new_page, smtp, screenshots):
     expect(invitee.locator("#invite-unusable")).to_contain_text("already been used")
 
 
-def _refer_by_service(to_email: str, name: str) -> None:
-    with db.open_session() as session:
-        owner = session.exec(select(User).where(User.email == OWNER_EMAIL)).one()
-        record = Record(
-            account_id=owner.account_id,
-            created_by_id=owner.id,
-            kind=KIND_LEAD,
-            name=name,
-            company="Globex",
-        )
-        session.add(record)
-        session.commit()
-        referrals.refer_record(
-            session=session,
-            user=auth.current_user_for(session, owner.id),
-            record_id=record.id,
-            to_email=to_email,
-            message="For you",
-        )
-
-
 def test_existing_user_signs_in_from_the_link_and_lands_on_the_record(
     new_page, smtp, screenshots
 ):
-    _refer_by_service(PARTNER_EMAIL, "Initech expansion")
-    link = _invitation_link(smtp, PARTNER_EMAIL)
+    refer_by_service(PARTNER_EMAIL, "Initech expansion")
+    link = invitation_link(smtp, PARTNER_EMAIL)
 
     page = new_page()
     page.goto(link)
@@ -144,11 +98,11 @@ def test_existing_user_signs_in_from_the_link_and_lands_on_the_record(
 def test_signed_in_as_another_address_is_told_and_nothing_changes(
     new_page, smtp, screenshots
 ):
-    _refer_by_service("someone.else@example.com", "Umbrella deal")
-    link = _invitation_link(smtp, "someone.else@example.com")
+    refer_by_service("someone.else@example.com", "Umbrella deal")
+    link = invitation_link(smtp, "someone.else@example.com")
 
     page = new_page()
-    _sign_in(page, PARTNER_EMAIL)
+    sign_in(page, PARTNER_EMAIL)
     page.wait_for_url(re.compile(r"/referrals$"))
     page.goto(link)
     expect(page.locator("#invite-other-user")).to_contain_text(
@@ -197,7 +151,7 @@ def test_guard_sends_to_login_and_back_and_keeps_free_accounts_out_of_crm(
     page.goto("/library")
     expect(page.get_by_text("Your library is empty")).to_be_visible()
     page.goto("/tags")
-    expect(page.get_by_text("not available yet")).to_be_visible()
+    expect(page.get_by_text("Nothing tagged yet")).to_be_visible()
     page.goto("/notifications")
     expect(page.locator("#team-locked")).to_contain_text("paid plan")
     page.screenshot(path=screenshots / "notifications-free.png", full_page=True)

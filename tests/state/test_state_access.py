@@ -3,10 +3,7 @@
 import json
 
 import pytest
-import reflex as rx
-from reflex.istate.data import ReflexURL, RouterData
-from reflex.state import State
-from sqlmodel import Session, select
+from sqlmodel import select
 
 import chub_ui.chub_ui  # noqa: F401  (registers every state on the app)
 from chub_ui.models import KIND_CONTACT, PLAN_FREE, Record, Referral
@@ -14,25 +11,7 @@ from chub_ui.services import auth, referrals
 from chub_ui.state.importing import ImportState
 from chub_ui.state.records import RecordsState
 from chub_ui.state.referrals import ReferralsState
-from tests.conftest import TEST_PASSWORD
-
-
-@pytest.fixture(autouse=True)
-def handlers_use_test_database(monkeypatch, engine):
-    """Point the handlers' rx.session() at this test's database."""
-    monkeypatch.setattr(rx, "session", lambda: Session(engine))
-
-
-def _state(state_class, path: str, token: str = ""):
-    root = State(_reflex_internal_init=True)
-    root.router = RouterData(url=ReflexURL(f"http://localhost:3000{path}"))
-    state = root.get_substate(state_class.get_full_name().split("."))
-    state.session_token = token
-    return state
-
-
-def _token(session, email: str) -> str:
-    return auth.login(session=session, email=email, password=TEST_PASSWORD)
+from tests.state.conftest import state_at, token_for
 
 
 @pytest.fixture
@@ -53,8 +32,8 @@ def owner_record(session, paid_user) -> Record:
 def test_free_partner_cannot_refer_someone_elses_record(
     session, owner_record, free_user
 ):
-    state = _state(
-        RecordsState, f"/records/{owner_record.id}", _token(session, free_user.email)
+    state = state_at(
+        RecordsState, f"/records/{owner_record.id}", token_for(session, free_user.email)
     )
 
     RecordsState.submit_referral.fn(state, {"to_email": "x@example.com", "message": ""})
@@ -68,8 +47,8 @@ def test_other_paid_account_cannot_refer_or_open_the_record(
     session, owner_record, make_user
 ):
     intruder = make_user("intruder@example.com")
-    token = _token(session, intruder.email)
-    state = _state(RecordsState, f"/records/{owner_record.id}", token)
+    token = token_for(session, intruder.email)
+    state = state_at(RecordsState, f"/records/{owner_record.id}", token)
 
     RecordsState.submit_referral.fn(
         state, {"to_email": "x@example.com", "message": "hi"}
@@ -84,7 +63,7 @@ def test_other_paid_account_cannot_refer_or_open_the_record(
 
 
 def test_forged_or_missing_token_refers_nothing(session, owner_record):
-    state = _state(RecordsState, f"/records/{owner_record.id}", "forged-token")
+    state = state_at(RecordsState, f"/records/{owner_record.id}", "forged-token")
 
     RecordsState.submit_referral.fn(state, {"to_email": "x@example.com", "message": ""})
 
@@ -102,10 +81,10 @@ def test_stranger_cannot_open_a_referral_made_to_someone_else(
         to_email=free_user.email,
     )
     stranger = make_user("stranger@example.com", plan=PLAN_FREE)
-    state = _state(
+    state = state_at(
         ReferralsState,
         f"/referrals/{outcome.referral_id}",
-        _token(session, stranger.email),
+        token_for(session, stranger.email),
     )
 
     ReferralsState.load_detail.fn(state)
@@ -125,8 +104,8 @@ def test_recipient_opens_the_referral_and_no_secret_reaches_the_browser(
         record_id=owner_record.id,
         to_email=free_user.email,
     )
-    token = _token(session, free_user.email)
-    state = _state(ReferralsState, f"/referrals/{outcome.referral_id}", token)
+    token = token_for(session, free_user.email)
+    state = state_at(ReferralsState, f"/referrals/{outcome.referral_id}", token)
 
     ReferralsState.load_detail.fn(state)
 
@@ -138,7 +117,7 @@ def test_recipient_opens_the_referral_and_no_secret_reaches_the_browser(
 
 
 def test_signed_out_visitor_is_sent_to_login_with_the_way_back(session):
-    state = _state(ReferralsState, "/referrals/1")
+    state = state_at(ReferralsState, "/referrals/1")
 
     redirect = ReferralsState.load_detail.fn(state)
 
@@ -147,7 +126,7 @@ def test_signed_out_visitor_is_sent_to_login_with_the_way_back(session):
 
 
 def test_free_partner_is_kept_out_of_the_import_page(session, free_user):
-    state = _state(ImportState, "/import", _token(session, free_user.email))
+    state = state_at(ImportState, "/import", token_for(session, free_user.email))
 
     redirect = ImportState.load_import.fn(state)
 
