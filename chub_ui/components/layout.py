@@ -17,6 +17,7 @@ CRM_ONLY_LINKS = (
     ("Leads", routes.LEADS, "target"),
     ("Contacts", routes.CONTACTS, "contact"),
     ("Import", routes.IMPORT, "upload"),
+    ("Team", routes.TEAM, "users"),
 )
 MODULE_LINKS = (
     ("Referral", routes.REFERRALS, "share-2"),
@@ -140,6 +141,21 @@ def sidebar() -> rx.Component:
         rx.text("Partner Network", size="1", color_scheme="gray", weight="bold"),
         *[nav_link(*link) for link in MODULE_LINKS],
         rx.spacer(),
+        rx.cond(
+            ~SessionState.is_paid,
+            rx.link(
+                rx.button(
+                    rx.icon("sparkles", size=14),
+                    "Upgrade to the full CRM",
+                    variant="soft",
+                    size="1",
+                    width="100%",
+                ),
+                href=routes.UPGRADE,
+                width="100%",
+                id="upgrade-link",
+            ),
+        ),
         user_menu(),
         style=styles.sidebar_style,
         spacing="2",
