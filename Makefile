@@ -10,7 +10,7 @@ export PATH := $(BIN):$(PATH)
 export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: setup run test test-services test-postgres test-e2e lint chromium postgres clean
+.PHONY: setup run test test-services test-postgres test-e2e lint chromium postgres bench clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,9 @@ test-e2e: $(STAMP) chromium
 	$(BIN)/pytest tests/e2e -q -p no:asyncio -W ignore::pytest.PytestConfigWarning
 
 test: setup chromium lint test-services test-postgres test-e2e
+
+bench: $(STAMP)
+	PYTHONPATH=. $(BIN)/python bench/bench.py
 
 clean:
 	rm -rf $(VENV) .web .data

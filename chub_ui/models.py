@@ -107,6 +107,8 @@ class Record(SQLModel, table=True):
         sa.UniqueConstraint(
             "account_id", "copied_from_referral_id", name="uq_record_saved_copy"
         ),
+        # The lists filter by account and kind and show the newest first.
+        sa.Index("ix_record_account_kind_created", "account_id", "kind", "created_at"),
     )
 
 
@@ -142,6 +144,7 @@ class Referral(SQLModel, table=True):
     )
 
     __table_args__ = (
+        sa.Index("ix_referral_recipient_created", "recipient_id", "created_at"),
         sa.CheckConstraint(
             "(record_id IS NULL) <> (document_id IS NULL)",
             name="ck_referral_one_item",

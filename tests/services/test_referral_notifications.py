@@ -7,7 +7,6 @@ from chub_ui.models import (
     KIND_CONTACT,
     KIND_LEAD,
     PLAN_FREE,
-    Document,
     Invitation,
     Notification,
     OutboxMessage,
@@ -17,6 +16,7 @@ from chub_ui.models import (
 from chub_ui.services import auth, invitations, notifications, referrals
 from chub_ui.services.errors import InvalidInput, NotAllowed, PlanRequired
 from tests.conftest import TEST_PASSWORD
+from tests.services.rows import add_document, add_record
 
 
 def _count(session, table) -> int:
@@ -31,29 +31,7 @@ def _counts(session) -> tuple[int, int, int, int]:
 
 
 def _add_record(session, user, name, *, kind=KIND_LEAD) -> Record:
-    row = Record(
-        account_id=user.account_id, created_by_id=user.id, kind=kind, name=name
-    )
-    session.add(row)
-    session.commit()
-    session.refresh(row)
-    return row
-
-
-def _add_document(session, user, name) -> Document:
-    row = Document(
-        owner_id=user.id,
-        account_id=user.account_id,
-        name=name,
-        stored_name=f"{name}-{user.id}".ljust(32, "x"),
-        content_type="application/pdf",
-        type_label="PDF",
-        sha256="0" * 64,
-    )
-    session.add(row)
-    session.commit()
-    session.refresh(row)
-    return row
+    return add_record(session, user, name=name, kind=kind)
 
 
 def _token_of(session, referral_id: int) -> str:
@@ -121,7 +99,7 @@ def test_a_document_shared_with_an_existing_user_notifies_them(
     session, free_user, make_user
 ):
     colleague = make_user("colleague@example.com", plan=PLAN_FREE, name="Cole")
-    document = _add_document(session, free_user, "pricing.pdf")
+    document = add_document(session, free_user, "pricing.pdf")
 
     referrals.refer_document(
         session=session,
@@ -243,7 +221,7 @@ def test_a_user_who_signed_up_elsewhere_is_notified_on_accepting(
 
 
 def test_a_document_for_a_new_address_is_notified_after_registering(session, free_user):
-    document = _add_document(session, free_user, "pricing.pdf")
+    document = add_document(session, free_user, "pricing.pdf")
     outcome = referrals.refer_document(
         session=session,
         user=free_user,

@@ -16,42 +16,11 @@ from chub_ui.models import (
 )
 from chub_ui.services import auth, plans, saving
 from chub_ui.services.errors import InvalidInput, NotAllowed, PlanRequired
+from tests.services.rows import add_record, add_referral, record_snapshot
 
 
 def _count(session, table) -> int:
     return session.exec(select(func.count()).select_from(table)).one()
-
-
-def _add_record(session, user, **fields) -> Record:
-    row = Record(
-        account_id=user.account_id,
-        created_by_id=user.id,
-        kind=fields.pop("kind", KIND_CONTACT),
-        **fields,
-    )
-    session.add(row)
-    session.commit()
-    session.refresh(row)
-    return row
-
-
-def _refer(session, referrer, recipient, *, record=None, document=None) -> Referral:
-    referral = Referral(
-        record_id=record.id if record else None,
-        document_id=document.id if document else None,
-        referrer_id=referrer.id,
-        recipient_email=recipient.email,
-        recipient_id=recipient.id,
-    )
-    session.add(referral)
-    session.commit()
-    session.refresh(referral)
-    return referral
-
-
-def _snapshot(session, record_id) -> dict:
-    session.expire_all()
-    return session.get(Record, record_id).model_dump()
 
 
 @pytest.fixture
@@ -61,7 +30,7 @@ def recipient(make_user) -> auth.CurrentUser:
 
 @pytest.fixture
 def original(session, paid_user) -> Record:
-    return _add_record(
+    return add_record(
         session,
         paid_user,
         kind=KIND_LEAD,
@@ -86,13 +55,13 @@ def original(session, paid_user) -> Record:
 
 @pytest.fixture
 def referral(session, paid_user, recipient, original) -> Referral:
-    return _refer(session, paid_user, recipient, record=original)
+    return add_referral(session, paid_user, recipient, record=original)
 
 
 def test_save_as_copies_every_field_and_notifies_the_referrer(
     session, paid_user, recipient, original, referral
 ):
-    before = _snapshot(session, original.id)
+    before = record_snapshot(session, original.id)
 
     outcome = saving.save_as_own(
         session=session, user=recipient, referral_id=referral.id, kind=KIND_CONTACT
@@ -113,7 +82,7 @@ def test_save_as_copies_every_field_and_notifies_the_referrer(
     assert note.text == "Rita Recipient saved Wilson Fisk as their own contact"
     assert note.link == f"/records/{original.id}"
     assert note.actor_id == recipient.id
-    assert _snapshot(session, original.id) == before
+    assert record_snapshot(session, original.id) == before
     assert _count(session, Record) == 2
 
 
@@ -140,7 +109,7 @@ def test_saving_the_same_referral_again_answers_with_the_first_copy(
 def test_two_saves_at_once_make_one_copy_and_raise_nothing(
     engine, session, paid_user, recipient, original, referral
 ):
-    before = _snapshot(session, original.id)
+    before = record_snapshot(session, original.id)
     original_id, referral_id = original.id, referral.id
     session.close()
     barrier = threading.Barrier(2)
@@ -223,7 +192,7 @@ def test_a_free_account_is_refused_however_it_is_called(
     session, make_user, paid_user, original, call
 ):
     partner = make_user("free@example.com", plan=PLAN_FREE, name="Free Partner")
-    referral = _refer(session, paid_user, partner, record=original)
+    referral = add_referral(session, paid_user, partner, record=original)
     records_before = _count(session, Record)
 
     with pytest.raises(PlanRequired, match="paid plan: upgrade"):
@@ -294,7 +263,7 @@ def test_someone_elses_missing_or_document_referral_is_refused(
     )
     session.add(document)
     session.commit()
-    shared = _refer(session, paid_user, recipient, document=document)
+    shared = add_referral(session, paid_user, recipient, document=document)
     attempts = [
         (stranger, referral.id),
         (paid_user, referral.id),
@@ -323,23 +292,23 @@ def test_someone_elses_missing_or_document_referral_is_refused(
 def test_duplicates_by_email_phone_and_name_and_company(
     session, make_user, recipient, referral
 ):
-    by_email = _add_record(
+    by_email = add_record(
         session, recipient, name="Someone", email="  CONTACT@Wilson.com "
     )
-    by_other_email = _add_record(
+    by_other_email = add_record(
         session, recipient, name="Alias", other_emails="x@y.com; boss@FISK.example.com"
     )
-    by_phone = _add_record(session, recipient, name="Phone", phone="212.555.0147")
-    by_other_phone = _add_record(
+    by_phone = add_record(session, recipient, name="Phone", phone="212.555.0147")
+    by_other_phone = add_record(
         session, recipient, name="Other phone", other_phones="0044, 0212 555 0199"
     )
-    by_name = _add_record(
+    by_name = add_record(
         session, recipient, name="  wilson   FISK ", company="fisk  industries"
     )
-    _add_record(session, recipient, name="Wilson Fisk", company="Other Corp")
-    _add_record(session, recipient, name="Short", phone="0147")
+    add_record(session, recipient, name="Wilson Fisk", company="Other Corp")
+    add_record(session, recipient, name="Short", phone="0147")
     outsider = make_user("outsider@example.com")
-    _add_record(session, outsider, name="Wilson Fisk", email="contact@wilson.com")
+    add_record(session, outsider, name="Wilson Fisk", email="contact@wilson.com")
 
     found = saving.find_duplicates(
         session=session, user=recipient, referral_id=referral.id
@@ -363,7 +332,7 @@ def test_duplicates_by_email_phone_and_name_and_company(
 
 
 def test_a_record_matching_several_ways_is_listed_once(session, recipient, referral):
-    twin = _add_record(
+    twin = add_record(
         session,
         recipient,
         name="Wilson Fisk",
@@ -384,8 +353,8 @@ def test_a_record_matching_several_ways_is_listed_once(session, recipient, refer
 def test_duplicates_stop_the_save_until_create_anyway(
     session, paid_user, recipient, original, referral
 ):
-    twin = _add_record(session, recipient, name="W. Fisk", email="contact@wilson.com")
-    before = _snapshot(session, original.id)
+    twin = add_record(session, recipient, name="W. Fisk", email="contact@wilson.com")
+    before = record_snapshot(session, original.id)
 
     stopped = saving.save_as_own(
         session=session, user=recipient, referral_id=referral.id, kind=KIND_LEAD
@@ -407,11 +376,11 @@ def test_duplicates_stop_the_save_until_create_anyway(
     assert created["status"] == "created"
     assert _count(session, Record) == 3
     assert _count(session, Notification) == 1
-    assert _snapshot(session, original.id) == before
+    assert record_snapshot(session, original.id) == before
 
 
 def test_no_duplicates_without_look_alikes(session, recipient, referral):
-    _add_record(session, recipient, name="Matt Murdock", email="matt@nelson.example")
+    add_record(session, recipient, name="Matt Murdock", email="matt@nelson.example")
 
     assert (
         saving.find_duplicates(session=session, user=recipient, referral_id=referral.id)

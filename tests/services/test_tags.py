@@ -9,13 +9,13 @@ from chub_ui.models import (
     KIND_CONTACT,
     KIND_LEAD,
     PLAN_FREE,
-    Document,
     Record,
     Referral,
     Tag,
 )
 from chub_ui.services import auth, plans, tags
 from chub_ui.services.errors import InvalidInput, NotAllowed
+from tests.services.rows import add_document, add_record, add_referral, record_snapshot
 
 
 def _count(session, table) -> int:
@@ -23,53 +23,8 @@ def _count(session, table) -> int:
 
 
 def _add_record(session, user, name, *, kind=KIND_CONTACT, company="") -> Record:
-    row = Record(
-        account_id=user.account_id,
-        created_by_id=user.id,
-        kind=kind,
-        name=name,
-        company=company,
-        email=f"{name.split()[0].lower()}@example.com",
-    )
-    session.add(row)
-    session.commit()
-    session.refresh(row)
-    return row
-
-
-def _add_document(session, user, name) -> Document:
-    row = Document(
-        owner_id=user.id,
-        account_id=user.account_id,
-        name=name,
-        stored_name=f"{name}-{user.id}".ljust(32, "x"),
-        content_type="application/pdf",
-        type_label="PDF",
-        sha256="0" * 64,
-    )
-    session.add(row)
-    session.commit()
-    session.refresh(row)
-    return row
-
-
-def _refer(session, referrer, recipient, *, record=None, document=None) -> Referral:
-    referral = Referral(
-        record_id=record.id if record else None,
-        document_id=document.id if document else None,
-        referrer_id=referrer.id,
-        recipient_email=recipient.email,
-        recipient_id=recipient.id,
-    )
-    session.add(referral)
-    session.commit()
-    session.refresh(referral)
-    return referral
-
-
-def _snapshot(session, record_id) -> dict:
-    session.expire_all()
-    return session.get(Record, record_id).model_dump()
+    email = f"{name.split()[0].lower()}@example.com"
+    return add_record(session, user, name=name, kind=kind, company=company, email=email)
 
 
 def _tag(session, user, item_type, item_id, value) -> str:
@@ -86,14 +41,14 @@ def record(session, paid_user) -> Record:
 def test_a_recipient_tags_a_referred_record_for_themselves_only(
     session, paid_user, free_user, record
 ):
-    _refer(session, paid_user, free_user, record=record)
+    add_referral(session, paid_user, free_user, record=record)
     _tag(session, paid_user, "record", record.id, "unimportant")
-    before = _snapshot(session, record.id)
+    before = record_snapshot(session, record.id)
 
     value = _tag(session, free_user, "record", record.id, " Important ")
 
     assert value == "important"
-    assert _snapshot(session, record.id) == before
+    assert record_snapshot(session, record.id) == before
     assert before["name"] == "Wilson Fisk"
     rows = session.exec(select(Tag).order_by(Tag.id)).all()
     assert [(row.user_id, row.value) for row in rows] == [
@@ -133,9 +88,9 @@ def test_another_users_items_and_missing_ids_are_refused(
     session, paid_user, make_user, record
 ):
     stranger = make_user("stranger@example.com", name="Sam Stranger")
-    document = _add_document(session, paid_user, "brochure.pdf")
+    document = add_document(session, paid_user, "brochure.pdf")
     # A referral to someone else grants the stranger nothing.
-    _refer(session, paid_user, make_user("third@example.com"), record=record)
+    add_referral(session, paid_user, make_user("third@example.com"), record=record)
     attempts = [
         ("record", record.id),
         ("document", document.id),
@@ -157,8 +112,8 @@ def test_another_users_items_and_missing_ids_are_refused(
 def test_documents_are_tagged_by_their_owner_and_their_recipients(
     session, paid_user, free_user
 ):
-    document = _add_document(session, paid_user, "brochure.pdf")
-    _refer(session, paid_user, free_user, document=document)
+    document = add_document(session, paid_user, "brochure.pdf")
+    add_referral(session, paid_user, free_user, document=document)
 
     _tag(session, paid_user, "document", document.id, "important")
     _tag(session, free_user, "document", document.id, "unimportant")
@@ -185,7 +140,7 @@ def test_unknown_item_types_and_values_are_refused(
 
 def test_tags_for_answers_only_the_asked_items_of_one_type(session, paid_user, record):
     other = _add_record(session, paid_user, "Matt Murdock")
-    document = _add_document(session, paid_user, "brochure.pdf")
+    document = add_document(session, paid_user, "brochure.pdf")
     _tag(session, paid_user, "record", record.id, "important")
     _tag(session, paid_user, "record", other.id, "unimportant")
     _tag(session, paid_user, "document", document.id, "important")
@@ -249,11 +204,11 @@ def tagged(session, paid_user, make_user) -> dict:
     lead = _add_record(session, paid_user, "Zed Lead", kind=KIND_LEAD, company="Z Co")
     contact = _add_record(session, paid_user, "Ann Contact")
     referred = _add_record(session, partner, "Bob Referred", kind=KIND_LEAD)
-    _refer(session, partner, paid_user, record=referred)
-    latest = _refer(session, partner, paid_user, record=referred)
-    own_file = _add_document(session, paid_user, "price-list.pdf")
-    shared_file = _add_document(session, partner, "brochure.pdf")
-    _refer(session, partner, paid_user, document=shared_file)
+    add_referral(session, partner, paid_user, record=referred)
+    latest = add_referral(session, partner, paid_user, record=referred)
+    own_file = add_document(session, paid_user, "price-list.pdf")
+    shared_file = add_document(session, partner, "brochure.pdf")
+    add_referral(session, partner, paid_user, document=shared_file)
     _tag(session, paid_user, "record", lead.id, "important")
     _tag(session, paid_user, "record", referred.id, "important")
     _tag(session, paid_user, "record", contact.id, "important")
