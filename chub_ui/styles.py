@@ -6,7 +6,10 @@ SIDEBAR_WIDTH = "220px"
 
 sidebar_style = {
     "width": SIDEBAR_WIDTH,
-    "min_height": "100vh",
+    "height": "100vh",
+    "position": "sticky",
+    "top": "0",
+    "overflow_y": "auto",
     "padding": "1.25rem 0.75rem",
     "border_right": "1px solid var(--gray-a5)",
     "background": "var(--gray-a2)",

@@ -138,7 +138,7 @@ def sidebar() -> rx.Component:
                 spacing="1",
             ),
         ),
-        rx.text("Partner Network", size="1", color_scheme="gray", weight="bold"),
+        rx.text("Partner's Network", size="1", color_scheme="gray", weight="bold"),
         *[nav_link(*link) for link in MODULE_LINKS],
         rx.spacer(),
         rx.cond(

@@ -24,11 +24,14 @@ def import_page() -> rx.Component:
         ),
         rx.hstack(
             field_label("Import rows as", "import-kind"),
-            rx.select(
-                ["contact", "lead"],
+            rx.select.root(
+                rx.select.trigger(id="import-kind"),
+                rx.select.content(
+                    rx.select.item("Contacts", value="contact"),
+                    rx.select.item("Leads", value="lead"),
+                ),
                 value=ImportState.import_kind,
                 on_change=ImportState.set_import_kind,
-                id="import-kind",
             ),
             align="center",
         ),

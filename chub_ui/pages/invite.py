@@ -51,13 +51,21 @@ def _fixed_email() -> rx.Component:
 
 
 def _register_form() -> rx.Component:
+    is_team = InvitationState.item_kind == "team"
     return rx.form(
         rx.vstack(
-            rx.heading("Join the Partner's Network", size="5"),
+            rx.heading(
+                rx.cond(is_team, "Join your team", "Join the Partner's Network"),
+                size="5",
+            ),
             _what_was_shared(),
             rx.text(
-                "Create your free account to see it. The e-mail is the address "
-                "the invitation was sent to.",
+                rx.cond(
+                    is_team,
+                    "Create your account in the team's CRM.",
+                    "Create your free account to see it.",
+                ),
+                " The e-mail is the address the invitation was sent to.",
                 size="2",
                 color_scheme="gray",
             ),
@@ -90,7 +98,7 @@ def _register_form() -> rx.Component:
                 auto_complete="new-password",
             ),
             rx.button(
-                "Create free account",
+                rx.cond(is_team, "Create account", "Create free account"),
                 type="submit",
                 width="100%",
                 loading=InvitationState.is_submitting,

@@ -156,11 +156,12 @@ def _share_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     error_callout(LibraryState.share_error),
-                    field_label("Refer to", "share-to-email"),
+                    field_label("Share with (e-mail)", "share-to-email"),
                     rx.input(
                         name="to_email",
                         type="email",
                         required=True,
+                        placeholder="partner@example.com",
                         id="share-to-email",
                         width="100%",
                         max_length=320,

@@ -22,7 +22,11 @@ def _notification(item) -> rx.Component:
             rx.vstack(
                 rx.cond(
                     item["link"] != "",
-                    rx.link(item["text"], href=item["link"]),
+                    rx.link(
+                        item["text"],
+                        href=item["link"],
+                        on_click=NotificationsState.mark_read(item["id"]),
+                    ),
                     rx.text(item["text"], white_space="pre-wrap"),
                 ),
                 rx.text(item["created"], size="1", color_scheme="gray"),

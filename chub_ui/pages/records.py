@@ -149,6 +149,13 @@ def _history() -> rx.Component:
 def record_page() -> rx.Component:
     """One lead or contact: its fields, Refer, and its referring history."""
     return app_page(
+        rx.link(
+            rx.cond(RecordsState.record["kind"] == "Lead", "← Leads", "← Contacts"),
+            href=rx.cond(
+                RecordsState.record["kind"] == "Lead", routes.LEADS, routes.CONTACTS
+            ),
+            size="2",
+        ),
         error_callout(RecordsState.record_error),
         error_callout(RecordsState.tag_error),
         rx.cond(

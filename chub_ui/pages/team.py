@@ -89,7 +89,7 @@ def team_page() -> rx.Component:
                 rx.foreach(
                     PlansState.pending,
                     lambda invite: rx.text(
-                        invite["email"], " · sent ", invite["sent"], " · ",
+                        invite["email"], " · invited ", invite["sent"], " · ",
                         invite["state"], size="2",
                     ),
                 ),

@@ -113,6 +113,10 @@ def test_a_notification_arrives_live_in_an_open_page(new_page, screenshots):
     page.wait_for_url(re.compile(r"/notifications$"))
     expect(page.locator(".notification").first).to_contain_text("Kramerica")
     page.screenshot(path=screenshots / "notifications.png", full_page=True)
+    page.locator(".notification").first.get_by_role("link").click()
+    page.wait_for_url(re.compile(r"/referrals/\d+$"))
+    expect(page.locator("#detail-name")).to_have_text("Kramerica oil tanker bladder")
+    expect(page.locator("#bell-count")).to_have_count(0, timeout=15_000)
 
 
 def test_save_as_finds_a_duplicate_then_creates_anyway(new_page, screenshots):
