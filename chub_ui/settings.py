@@ -96,20 +96,25 @@ class Settings:
         return self
 
 
+def _text(name: str, default: str) -> str:
+    # An empty variable counts as unset, as it does in most deployment tools.
+    return os.environ.get(name, "").strip() or default
+
+
 def load_settings() -> Settings:
     """Read the CHUB_* variables into a validated Settings object."""
     defaults = Settings()
-    base_url = os.environ.get("CHUB_BASE_URL", defaults.base_url).rstrip("/")
-    origins = os.environ.get("CHUB_CORS_ORIGINS", "").strip()
+    base_url = _text("CHUB_BASE_URL", defaults.base_url).rstrip("/")
+    origins = _text("CHUB_CORS_ORIGINS", "")
     settings = Settings(
-        env=os.environ.get("CHUB_ENV", defaults.env).strip().lower(),
+        env=_text("CHUB_ENV", defaults.env).lower(),
         base_url=base_url,
-        secret_key=os.environ.get("CHUB_SECRET_KEY", defaults.secret_key),
-        database_url=os.environ.get("CHUB_DATABASE_URL", defaults.database_url),
-        smtp_url=os.environ.get("CHUB_SMTP_URL", "").strip(),
-        mail_from=os.environ.get("CHUB_MAIL_FROM", defaults.mail_from),
+        secret_key=_text("CHUB_SECRET_KEY", defaults.secret_key),
+        database_url=_text("CHUB_DATABASE_URL", defaults.database_url),
+        smtp_url=_text("CHUB_SMTP_URL", ""),
+        mail_from=_text("CHUB_MAIL_FROM", defaults.mail_from),
         demo_mode=_flag("CHUB_DEMO", default=False),
-        storage_dir=Path(os.environ.get("CHUB_STORAGE_DIR", defaults.storage_dir)),
+        storage_dir=Path(_text("CHUB_STORAGE_DIR", str(defaults.storage_dir))),
         import_max_bytes=_positive_int("CHUB_IMPORT_MAX_BYTES", 5 * 1024 * 1024),
         document_max_bytes=_positive_int(
             "CHUB_DOCUMENT_MAX_BYTES", defaults.document_max_bytes
