@@ -1,19 +1,21 @@
-"""Plain HTTP routes beside the Reflex app: health check and document downloads."""
+"""Plain HTTP routes beside the Reflex app: health, document downloads, exports."""
 
 import logging
 import unicodedata
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from chub_ui import db
 from chub_ui.db import get_engine
-from chub_ui.services import auth, library
-from chub_ui.services.errors import NotAllowed, NotSignedIn
+from chub_ui.services import auth, exports, library
+from chub_ui.services.errors import NotAllowed, NotSignedIn, PlanRequired
+from chub_ui.services.records import RECORD_KINDS
 from chub_ui.settings import SESSION_COOKIE
 
 logger = logging.getLogger(__name__)
@@ -108,6 +110,70 @@ def download_document(request: Request) -> Response:
     )
 
 
+EXPORT_MEDIA_TYPES = {
+    exports.FORMAT_CSV: "text/csv; charset=utf-8",
+    exports.FORMAT_VCARD: "text/vcard; charset=utf-8",
+}
+EXPORTERS = {
+    exports.FORMAT_CSV: exports.csv_export,
+    exports.FORMAT_VCARD: exports.vcard_export,
+}
+
+
+def _export_chunks(
+    user: auth.CurrentUser, kind: str, fmt: str, search: str
+) -> Iterator[str]:
+    # The rows are read while the response streams, in a session of their own
+    # that closes when the last chunk is sent or the client goes away.
+    with db.open_session() as session:
+        yield from EXPORTERS[fmt](session=session, user=user, kind=kind, search=search)
+
+
+def export_list(request: Request) -> Response:
+    """Stream the user's leads or contacts as CSV or vCard, as the list shows them.
+
+    The user comes from the session cookie, or from a short-lived signed link
+    that a page minted for one kind, format and search. The plan is checked
+    anew on every request, so a downgraded account gets 403 even with a fresh
+    link.
+    """
+    kind = request.path_params["kind"]
+    fmt = request.path_params["fmt"]
+    if kind not in RECORD_KINDS or fmt not in EXPORT_MEDIA_TYPES:
+        return JSONResponse({"error": "There is no such export."}, 404)
+
+    query = request.query_params
+    search = query.get("q", "")
+    try:
+        with db.open_session() as session:
+            if "s" in query:
+                user = exports.user_for_export_link(
+                    session=session,
+                    kind=kind,
+                    fmt=fmt,
+                    search=search,
+                    user_id=query.get("u", ""),
+                    expires=query.get("e", ""),
+                    signature=query.get("s", ""),
+                )
+            else:
+                token = request.cookies.get(SESSION_COOKIE, "")
+                user = auth.user_for_token(session, token)
+            exports.check_export(user=user, kind=kind, fmt=fmt)
+    except NotSignedIn:
+        return JSONResponse({"error": "Please sign in to continue."}, 401)
+    except PlanRequired as error:
+        return JSONResponse({"error": error.message}, 403)
+
+    logger.info("%ss exported as %s by user %s", kind, fmt, user.id)
+    name = exports.export_file_name(kind, fmt)
+    return StreamingResponse(
+        _export_chunks(user, kind, fmt, search),
+        media_type=EXPORT_MEDIA_TYPES[fmt],
+        headers={**DOWNLOAD_HEADERS, "Content-Disposition": content_disposition(name)},
+    )
+
+
 api = Starlette(
     routes=[
         Route("/api/health", health),
@@ -116,5 +182,6 @@ api = Starlette(
             download_document,
             methods=["GET"],
         ),
+        Route("/api/export/{kind}.{fmt}", export_list, methods=["GET"]),
     ]
 )

@@ -233,3 +233,9 @@ def test_signed_link_stops_working_when_the_referral_is_withdrawn(
     session.commit()
 
     assert TestClient(api).get(link).status_code == 404
+
+
+def test_signed_link_with_a_non_ascii_signature_answers_401(session, shared):
+    response = TestClient(api).get(_url(shared["id"]) + "?u=1&e=9999999999&s=é")
+
+    assert response.status_code == 401

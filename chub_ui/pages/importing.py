@@ -15,11 +15,13 @@ def import_page() -> rx.Component:
     """Pick a CSV file and import its rows as leads or contacts."""
     limit_mb = settings.import_max_bytes // (1024 * 1024)
     return app_page(
-        rx.heading("Import from CSV", size="6"),
+        rx.heading("Import from CSV or vCard", size="6"),
         rx.text(
-            "Exports of Odoo, Krayin, Salesforce and most CRMs work: the columns "
-            "are recognised by their names. Either every row is imported, or "
-            "nothing is and the rows that failed are named.",
+            "CSV exports of Odoo, Krayin, Salesforce and most CRMs work: the "
+            "columns are recognised by their names. vCard files (2.1, 3.0 and "
+            "4.0) from phones and address books work too; photos are skipped. "
+            "Either every row is imported, or nothing is and the rows that "
+            "failed are named.",
             color_scheme="gray",
         ),
         rx.hstack(
@@ -38,12 +40,17 @@ def import_page() -> rx.Component:
         rx.upload.root(
             rx.vstack(
                 rx.icon("file-spreadsheet", size=32),
-                rx.text("Drop a CSV file here, or click to choose one."),
+                rx.text("Drop a CSV or vCard file here, or click to choose one."),
                 rx.text(f"Up to {limit_mb} MB.", size="1", color_scheme="gray"),
                 align="center",
             ),
             id=UPLOAD_ID,
-            accept={"text/csv": [".csv"], "text/plain": [".csv", ".txt"]},
+            accept={
+                "text/csv": [".csv"],
+                "text/plain": [".csv", ".txt"],
+                "text/vcard": [".vcf", ".vcard"],
+                "text/x-vcard": [".vcf", ".vcard"],
+            },
             max_files=1,
             border="2px dashed var(--accent-a7)",
             padding="2rem",

@@ -38,8 +38,22 @@ def _records_page(title: str, empty_text: str) -> rx.Component:
         rx.hstack(
             rx.heading(title, size="6"),
             rx.spacer(),
+            rx.button(
+                rx.icon("download", size=16),
+                "Export CSV",
+                variant="soft",
+                on_click=RecordsState.export("csv"),
+                id="export-csv",
+            ),
+            rx.button(
+                rx.icon("contact", size=16),
+                "Export vCard",
+                variant="soft",
+                on_click=RecordsState.export("vcf"),
+                id="export-vcf",
+            ),
             rx.link(
-                rx.button(rx.icon("upload", size=16), "Import CSV"), href=routes.IMPORT
+                rx.button(rx.icon("upload", size=16), "Import"), href=routes.IMPORT
             ),
             width="100%",
         ),

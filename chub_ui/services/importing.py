@@ -224,7 +224,7 @@ def import_records(
             len(problems),
             len(rows),
         )
-        raise InvalidInput(_problems_message(problems))
+        raise InvalidInput(problems_message(problems))
 
     records = [
         Record(
@@ -284,9 +284,9 @@ def _prepare_rows(
     plan = _plan_columns(header, data_rows)
     notes.extend(plan.notes)
     if empty_rows:
-        notes.append(f"Skipped {_count(empty_rows, 'empty row')}.")
+        notes.append(f"Skipped {count(empty_rows, 'empty row')}.")
 
-    default_source = _source_for(filename)
+    default_source = source_for(filename)
     rows = []
     for row_number, cells in data_rows:
         values, problems = _row_values(cells, plan, row_number, len(header))
@@ -471,7 +471,7 @@ def _plan_columns(
         if len(kept) > MAX_COLUMNS_NAMED:
             named += f" and {len(kept) - MAX_COLUMNS_NAMED} more"
         notes.append(
-            f"Kept {_count(kept, 'column')} without a matching field as extra "
+            f"Kept {count(kept, 'column')} without a matching field as extra "
             f"data: {named}."
         )
     company_header = header[columns["company"][0]] if "company" in columns else ""
@@ -531,7 +531,7 @@ def _row_values(
         for address in _email_values(cell(index)):
             if not is_valid_email(address):
                 problems.append(
-                    f"row {row_number}: '{_shorten(address)}' is not a valid "
+                    f"row {row_number}: '{shorten(address)}' is not a valid "
                     "e-mail address"
                 )
             elif (normalized := normalize_email(address)) not in emails:
@@ -600,27 +600,29 @@ def _length_problems(values: dict, row_number: int) -> list[str]:
     return problems
 
 
-def _source_for(filename: str) -> str:
+def source_for(filename: str, what: str = "CSV import") -> str:
     """Where the records came from, as stored in each one."""
     # Browsers may send a full path such as C:\fakepath\people.csv.
     name = printable_only(re.split(r"[\\/]", filename.strip())[-1]).strip()
     limit = Record.__table__.c["source"].type.length
-    return f"CSV import: {name}"[:limit] if name else "CSV import"
+    return f"{what}: {name}"[:limit] if name else what
 
 
-def _problems_message(problems: list[str]) -> str:
+def problems_message(problems: list[str], noun: str = "rows") -> str:
     """One message naming the first problems and counting the rest."""
     shown = "; ".join(problems[:MAX_PROBLEMS_SHOWN])
     hidden = len(problems) - MAX_PROBLEMS_SHOWN
     if hidden > 0:
         shown += f"; and {hidden} more"
-    return f"Nothing was imported. Fix these rows and try again: {shown}."
+    return f"Nothing was imported. Fix these {noun} and try again: {shown}."
 
 
-def _shorten(value: str, limit: int = 60) -> str:
+def shorten(value: str, limit: int = 60) -> str:
+    """The value cut to the limit, with an ellipsis when it was longer."""
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _count(items: list | int, noun: str) -> str:
+def count(items: list | int, noun: str) -> str:
+    """ "1 row", "3 rows": a number with its noun."""
     number = items if isinstance(items, int) else len(items)
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

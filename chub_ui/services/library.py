@@ -1004,6 +1004,7 @@ def user_for_download_link(
     except (TypeError, ValueError):
         raise NotSignedIn() from None
     expected = _link_signature(user_number, int(document_id), expiry)
-    if expiry < time.time() or not hmac.compare_digest(expected, signature or ""):
+    given = signature if isinstance(signature, str) and signature.isascii() else ""
+    if expiry < time.time() or not hmac.compare_digest(expected, given):
         raise NotSignedIn()
     return current_user_for(session, user_number)

@@ -7,7 +7,7 @@ import reflex as rx
 
 from chub_ui import routes
 from chub_ui.models import KIND_CONTACT, KIND_LEAD
-from chub_ui.services import auth, importing
+from chub_ui.services import auth, importing, vcards
 from chub_ui.services.errors import ServiceError
 from chub_ui.settings import settings
 from chub_ui.state.records import PAID_ONLY_NOTICE
@@ -22,9 +22,21 @@ def _import_in_thread(token: str, data: bytes, kind: str, filename: str):
     # A large file takes seconds to parse: it runs here, off the event loop.
     with rx.session() as session:
         user = auth.user_for_token(session, token)
+        if is_vcard(data, filename):
+            return vcards.import_vcards(
+                session=session, user=user, data=data, kind=kind, filename=filename
+            )
         return importing.import_records(
             session=session, user=user, data=data, kind=kind, filename=filename
         )
+
+
+def is_vcard(data: bytes, filename: str) -> bool:
+    """Whether an upload is a vCard file, by its name or its first line."""
+    if filename.lower().endswith((".vcf", ".vcard")):
+        return True
+    head = data[:64].lstrip(b"\xef\xbb\xbf \r\n\t").upper()
+    return head.startswith(b"BEGIN:VCARD")
 
 
 class ImportState(SessionState):
@@ -72,7 +84,7 @@ class ImportState(SessionState):
         """Import the uploaded CSV file, all rows or none."""
         self.import_error, self.import_result, self.import_notes = "", "", []
         if len(files) != 1:
-            self.import_error = "Choose one CSV file to import."
+            self.import_error = "Choose one CSV or vCard file to import."
             self.is_importing = False
             return
         upload = files[0]

@@ -1,12 +1,13 @@
 """State of the CRM's leads and contacts: lists, detail and referring."""
 
+import json
 import logging
 
 import reflex as rx
 
 from chub_ui import routes
 from chub_ui.models import ITEM_RECORD, KIND_CONTACT, KIND_LEAD
-from chub_ui.services import records, referrals, tags
+from chub_ui.services import exports, records, referrals, tags
 from chub_ui.services.errors import NotSignedIn, ServiceError
 from chub_ui.state.paging import PagedListMixin
 from chub_ui.state.session import SessionState
@@ -68,6 +69,29 @@ class RecordsState(PagedListMixin, TaggingMixin, SessionState):
                 return redirect
             self._load_record(session, user)
         return None
+
+    @rx.event
+    def export(self, fmt: str):
+        """Download the current list, as searched, as CSV or vCard."""
+        self.tag_error = ""
+        with rx.session() as session:
+            try:
+                user = self._user_from_token(session)
+                if user is None:
+                    raise NotSignedIn()
+                link = exports.export_link(
+                    session=session,
+                    user=user,
+                    kind=self.kind,
+                    fmt=fmt,
+                    search=self.search,
+                )
+            except ServiceError as error:
+                self.tag_error = error.message
+                return None
+        url = rx.config.get_config().api_url.rstrip("/") + link
+        # The route answers with an attachment, so the page stays where it is.
+        return rx.call_script(f"window.location.assign({json.dumps(url)})")
 
     @rx.event
     def load_leads(self):

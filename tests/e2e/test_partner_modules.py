@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from chub_ui import db
 from chub_ui.models import PLAN_FREE, PLAN_PAID, Document, Record, User
+from tests.conftest import REALDATA
 from tests.e2e.helpers import (
     create_account,
     invitation_link,
@@ -240,3 +241,34 @@ def test_paid_account_adds_a_teammate_who_reads_team_messages(
         "Tess Lead: Welcome aboard, Max!"
     )
     member.screenshot(path=screenshots / "team-message.png", full_page=True)
+
+
+def test_vcard_import_then_export_as_csv_and_vcard(new_page, screenshots):
+    create_account("exporter@example.com", plan=PLAN_PAID, name="Ezra Export")
+
+    page = new_page()
+    sign_in(page, "exporter@example.com", "/import")
+    page.wait_for_url(re.compile(r"/import$"))
+    page.locator("#csv_upload input[type=file]").set_input_files(
+        str(REALDATA / "vcf" / "ezvcard_rfc2426-example.vcf")
+    )
+    page.click("#import-submit")
+    expect(page.locator("#import-result")).to_contain_text("Imported 2 contacts")
+
+    page.goto("/contacts")
+    expect(page.locator("#record-table")).to_contain_text("Frank Dawson")
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    text = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+    assert download.value.suggested_filename.startswith("contacts-")
+    assert text.splitlines()[0].startswith("Name,Company")
+    assert "Frank Dawson" in text and "Tim Howes" in text
+
+    page.fill("#record-search", "howes")
+    expect(page.locator("#record-table")).not_to_contain_text("Frank Dawson")
+    with page.expect_download() as download:
+        page.click("#export-vcf")
+    cards = Path(download.value.path()).read_text(encoding="utf-8")
+    assert cards.count("BEGIN:VCARD") == 1
+    assert "FN:Tim Howes" in cards
+    page.screenshot(path=screenshots / "contacts-export.png", full_page=True)
