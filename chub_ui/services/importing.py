@@ -29,6 +29,7 @@ DELIMITERS = (",", ";", "\t")
 # Enough records to tell the delimiter apart without parsing a big file twice.
 _SNIFF_RECORDS = 50
 UNREADABLE = "The file could not be read as CSV"
+BINARY_HINT_CSV = "such as an Excel workbook. Save it as CSV and try again."
 
 # Control characters never found in text; a file holding them is binary. Tab,
 # line feed and carriage return are text.
@@ -266,7 +267,7 @@ def _prepare_rows(
             f"The file is larger than {megabytes:g} MB. Split it into smaller files "
             "and import them one by one."
         )
-    text, notes = _decode(data)
+    text, notes = decode_text(data)
     if not text.strip():
         raise InvalidInput("The file is empty.")
 
@@ -297,12 +298,25 @@ def _prepare_rows(
     return rows, notes
 
 
-def _decode(data: bytes) -> tuple[str, list[str]]:
+def decode_text(
+    data: bytes,
+    *,
+    unreadable: str = UNREADABLE,
+    binary_hint: str = BINARY_HINT_CSV,
+    encoding_hint: str = "Save it as 'CSV UTF-8' and try again.",
+) -> tuple[str, list[str]]:
     """The file's text, and a note when it was not UTF-8.
 
     Known limit: a file that is neither UTF-8 nor UTF-16 is read as Windows-1252,
     so Mac Roman or Cyrillic files come out with the wrong accented letters.
+
+    Args:
+        data: the file as it arrived.
+        unreadable: how a refusal starts, naming what the file should have been.
+        binary_hint: what to do with a binary file instead.
+        encoding_hint: what to do with text in an unknown encoding.
     """
+    binary = InvalidInput(f"{unreadable}: it looks like a binary file, {binary_hint}")
     notes: list[str] = []
     try:
         if data.startswith(codecs.BOM_UTF8):
@@ -311,7 +325,7 @@ def _decode(data: bytes) -> tuple[str, list[str]]:
             text = data.decode("utf-16")
         elif b"\x00" in data:
             # Text other than UTF-16 never holds NUL bytes; spreadsheets do.
-            raise InvalidInput(_binary_message())
+            raise binary
         else:
             try:
                 text = data.decode("utf-8")
@@ -323,22 +337,15 @@ def _decode(data: bytes) -> tuple[str, list[str]]:
                 )
     except UnicodeDecodeError as error:
         raise InvalidInput(
-            f"{UNREADABLE}: its text is not in UTF-8, UTF-16 or Windows-1252. "
-            "Save it as 'CSV UTF-8' and try again."
+            f"{unreadable}: its text is not in UTF-8, UTF-16 or Windows-1252. "
+            f"{encoding_hint}"
         ) from error
 
     # Some tools add a second byte-order mark or end with a DOS end-of-file mark.
     text = text.lstrip("\ufeff").rstrip("\x1a")
     if _BINARY_CHARACTERS.search(text):
-        raise InvalidInput(_binary_message())
+        raise binary
     return text, notes
-
-
-def _binary_message() -> str:
-    return (
-        f"{UNREADABLE}: it looks like a binary file, such as an Excel workbook. "
-        "Save it as CSV and try again."
-    )
 
 
 def _pick_delimiter(text: str) -> str:

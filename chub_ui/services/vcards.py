@@ -1,7 +1,6 @@
 """Importing leads and contacts from vCard files (versions 2.1, 3.0 and 4.0)."""
 
 import binascii
-import codecs
 import json
 import logging
 import re
@@ -28,7 +27,6 @@ UNREADABLE = "The file could not be read as vCard"
 MAX_CARDS_NAMED = 10
 
 # Control characters never found in text; a file holding them is binary.
-_BINARY_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f]")
 _LINE_BREAK = re.compile(r"\r*\n|\r")
 _PROPERTY_NAME = re.compile(r"(?:([A-Za-z0-9_-]+)\.)?([A-Za-z0-9_-]+)")
 _BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=]+")
@@ -183,7 +181,13 @@ def parse_vcards(data: bytes) -> tuple[list[dict], list[str]]:
             f"The file is larger than {megabytes:g} MB. Split it into smaller files "
             "and import them one by one."
         )
-    text, notes = _decode(data)
+    text, notes = importing.decode_text(
+        data,
+        unreadable=UNREADABLE,
+        binary_hint="not a contacts export. Export the contacts as vCard (.vcf) "
+        "and try again.",
+        encoding_hint="Export the contacts again as UTF-8.",
+    )
     if not text.strip():
         raise InvalidInput("The file is empty.")
 
@@ -288,47 +292,6 @@ def import_vcards(
     )
     return importing.ImportResult(
         created=len(record_ids), notes=notes, record_ids=record_ids
-    )
-
-
-def _decode(data: bytes) -> tuple[str, list[str]]:
-    """The file's text, and a note when it was not UTF-8.
-
-    Known limit: a file that is neither UTF-8 nor UTF-16 is read as Windows-1252,
-    so Mac Roman or Cyrillic files come out with the wrong accented letters.
-    """
-    notes: list[str] = []
-    try:
-        if data.startswith(codecs.BOM_UTF8):
-            text = data[len(codecs.BOM_UTF8) :].decode("utf-8")
-        elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            text = data.decode("utf-16")
-        elif b"\x00" in data:
-            raise InvalidInput(_binary_message())
-        else:
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                text = data.decode("cp1252")
-                notes.append(
-                    "The file is not UTF-8; it was read as Windows-1252 "
-                    "(Western European)."
-                )
-    except UnicodeDecodeError as error:
-        raise InvalidInput(
-            f"{UNREADABLE}: its text is not in UTF-8, UTF-16 or Windows-1252."
-        ) from error
-
-    text = text.lstrip("\ufeff").rstrip("\x1a")
-    if _BINARY_CHARACTERS.search(text):
-        raise InvalidInput(_binary_message())
-    return text, notes
-
-
-def _binary_message() -> str:
-    return (
-        f"{UNREADABLE}: it looks like a binary file, not a contacts export. "
-        "Export the contacts as vCard (.vcf) and try again."
     )
 
 
