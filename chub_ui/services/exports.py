@@ -13,7 +13,7 @@ from datetime import UTC, date
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from chub_ui.models import Record, utcnow
 from chub_ui.services.access import require_paid
@@ -23,7 +23,7 @@ from chub_ui.services.records import (
     FIELD_LABELS,
     RECORD_KINDS,
     clean_search,
-    like_pattern,
+    list_conditions,
 )
 from chub_ui.services.text import LINE_BREAKS
 from chub_ui.settings import settings
@@ -92,27 +92,6 @@ def check_export(
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput("Choose CSV or vCard.")
     return user
-
-
-def list_conditions(*, user: CurrentUser, kind: str, search: str = "") -> list:
-    """The WHERE conditions of the account's list, as records.list_records has them.
-
-    Only the account, the kind and the search (name, company or e-mail, any
-    case, % and _ taken literally) narrow the list.
-    """
-    conditions = [Record.account_id == user.account_id, Record.kind == kind]
-    text = clean_search(search)
-    if text:
-        pattern = like_pattern(text)
-        conditions.append(
-            sa.or_(
-                *(
-                    func.lower(column).like(pattern, escape="\\")
-                    for column in (Record.name, Record.company, Record.email)
-                )
-            )
-        )
-    return conditions
 
 
 def export_rows(

@@ -236,6 +236,24 @@ def import_records(
         )
         for _, values, _ in rows
     ]
+    record_ids = save_records(
+        session=session, user=user, kind=kind, records=records, what="a CSV file"
+    )
+    return ImportResult(created=len(record_ids), notes=notes, record_ids=record_ids)
+
+
+def save_records(
+    *, session: Session, user: CurrentUser, kind: str, records: list, what: str
+) -> list[int]:
+    """Insert an import's records in one transaction and return their ids.
+
+    Args:
+        session: the database session; committed, or rolled back on failure.
+        user: who imports.
+        kind: lead or contact, for the log.
+        records: the new Record rows.
+        what: where they came from, for the log ("a CSV file").
+    """
     try:
         session.add_all(records)
         session.flush()
@@ -245,16 +263,15 @@ def import_records(
         session.rollback()
         # Only the error's type: database errors quote the row values.
         logger.error(
-            "CSV import of %ss failed for user %s: %s",
+            "import of %ss from %s failed for user %s: %s",
             kind,
+            what,
             user.id,
             type(error).__name__,
         )
         raise
-    logger.info(
-        "user %s imported %d %ss from a CSV file", user.id, len(record_ids), kind
-    )
-    return ImportResult(created=len(record_ids), notes=notes, record_ids=record_ids)
+    logger.info("user %s imported %d %ss from %s", user.id, len(record_ids), kind, what)
+    return record_ids
 
 
 def _prepare_rows(

@@ -30,9 +30,8 @@ from chub_ui.services.errors import InvalidInput, NotAllowed, NotSignedIn
 from chub_ui.services.records import (
     PAGE_SIZE,
     Page,
-    clean_search,
-    like_pattern,
     page_bounds,
+    search_conditions,
 )
 from chub_ui.services.text import clean_id
 from chub_ui.settings import settings
@@ -912,10 +911,7 @@ def list_library(
     if label and label not in TYPE_LABELS:
         raise InvalidInput("Choose a type from the list.")
 
-    filters = []
-    text = clean_search(search)
-    if text:
-        filters.append(func.lower(Document.name).like(like_pattern(text), escape="\\"))
+    filters = search_conditions(search, Document.name)
     if label:
         filters.append(Document.type_label == label)
     own = select(

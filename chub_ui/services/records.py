@@ -68,6 +68,24 @@ def like_pattern(text: str) -> str:
     return "%" + escaped.replace("_", "\\_") + "%"
 
 
+def search_conditions(search: str | None, *columns) -> list:
+    """A case-insensitive "contains" on any of the columns, or [] for no search."""
+    text = clean_search(search)
+    if not text:
+        return []
+    pattern = like_pattern(text)
+    return [sa.or_(*(func.lower(c).like(pattern, escape="\\") for c in columns))]
+
+
+def list_conditions(*, user: CurrentUser, kind: str, search: str = "") -> list:
+    """What narrows the account's list of leads or contacts: kind and search."""
+    return [
+        Record.account_id == user.account_id,
+        Record.kind == kind,
+        *search_conditions(search, Record.name, Record.company, Record.email),
+    ]
+
+
 def page_bounds(page: int, total: int, page_size: int = PAGE_SIZE) -> tuple[int, int]:
     """The page clamped to what exists, and the number of pages."""
     pages = max(1, -(-total // page_size))
@@ -128,18 +146,7 @@ def list_records(
     if kind not in RECORD_KINDS:
         raise InvalidInput("Choose leads or contacts.")
 
-    conditions = [Record.account_id == user.account_id, Record.kind == kind]
-    text = clean_search(search)
-    if text:
-        pattern = like_pattern(text)
-        conditions.append(
-            sa.or_(
-                *(
-                    func.lower(column).like(pattern, escape="\\")
-                    for column in (Record.name, Record.company, Record.email)
-                )
-            )
-        )
+    conditions = list_conditions(user=user, kind=kind, search=search)
     total = session.exec(select(func.count()).select_from(Record).where(*conditions))
     total = total.one()
     page, pages = page_bounds(page, total)

@@ -30,11 +30,10 @@ from chub_ui.services.library import get_own_document
 from chub_ui.services.records import (
     PAGE_SIZE,
     Page,
-    clean_search,
     get_own_record,
-    like_pattern,
     page_bounds,
     record_fields,
+    search_conditions,
 )
 from chub_ui.services.text import check_free_text, clean_id
 from chub_ui.settings import settings
@@ -390,18 +389,10 @@ def list_referred_to_me(
     user = require_user(user)
 
     referrer = sa.orm.aliased(User)
-    conditions = [Referral.recipient_id == user.id]
-    text = clean_search(search)
-    if text:
-        pattern = like_pattern(text)
-        conditions.append(
-            sa.or_(
-                *(
-                    func.lower(column).like(pattern, escape="\\")
-                    for column in (Record.name, Record.company, Record.email)
-                )
-            )
-        )
+    conditions = [
+        Referral.recipient_id == user.id,
+        *search_conditions(search, Record.name, Record.company, Record.email),
+    ]
     base = select(Referral, Record, referrer).join(
         Record, Record.id == Referral.record_id
     )

@@ -272,23 +272,8 @@ def import_vcards(
                 **fields,
             )
         )
-    try:
-        session.add_all(records)
-        session.flush()
-        record_ids = [record.id for record in records]
-        session.commit()
-    except Exception as error:
-        session.rollback()
-        # Only the error's type: database errors quote the card values.
-        logger.error(
-            "vCard import of %ss failed for user %s: %s",
-            kind,
-            user.id,
-            type(error).__name__,
-        )
-        raise
-    logger.info(
-        "user %s imported %d %ss from a vCard file", user.id, len(record_ids), kind
+    record_ids = importing.save_records(
+        session=session, user=user, kind=kind, records=records, what="a vCard file"
     )
     return importing.ImportResult(
         created=len(record_ids), notes=notes, record_ids=record_ids
