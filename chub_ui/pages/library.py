@@ -4,7 +4,8 @@ import logging
 
 import reflex as rx
 
-from chub_ui.components.layout import app_page, error_callout, field_label
+from chub_ui.components.invite_dialog import invite_dialog
+from chub_ui.components.layout import app_page, error_callout
 from chub_ui.components.tables import searchable_table
 from chub_ui.components.tags import tag_toggle
 from chub_ui.models import ITEM_DOCUMENT
@@ -145,48 +146,16 @@ def _uploader() -> rx.Component:
 
 
 def _share_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Share ", LibraryState.share_document["name"]),
-            rx.dialog.description(
-                "The recipient gets an invitation e-mail with a link to this "
-                "document.",
-                size="2",
-            ),
-            rx.form(
-                rx.vstack(
-                    error_callout(LibraryState.share_error),
-                    field_label("Share with (e-mail)", "share-to-email"),
-                    rx.input(
-                        name="to_email",
-                        type="email",
-                        required=True,
-                        placeholder="partner@example.com",
-                        id="share-to-email",
-                        width="100%",
-                        max_length=320,
-                    ),
-                    field_label("Message", "share-message"),
-                    rx.text_area(
-                        name="message", id="share-message", width="100%",
-                        max_length=2000,
-                    ),
-                    rx.hstack(
-                        rx.dialog.close(
-                            rx.button("Close", variant="soft", type="button")
-                        ),
-                        rx.button("Send invitation", type="submit", id="share-submit"),
-                        justify="end",
-                        width="100%",
-                    ),
-                ),
-                on_submit=LibraryState.submit_share,
-                reset_on_submit=True,
-            ),
-        ),
-        open=LibraryState.share_open,
+    return invite_dialog(
+        prefix="share",
+        title=rx.fragment("Share ", LibraryState.share_document["name"]),
+        item_word="document",
+        address_label="Share with (e-mail)",
+        error=LibraryState.share_error,
+        on_submit=LibraryState.submit_share,
+        is_open=LibraryState.share_open,
         on_open_change=LibraryState.set_share_open,
-    )  # fmt: skip
+    )
 
 
 def library_page() -> rx.Component:

@@ -5,10 +5,10 @@ import logging
 import reflex as rx
 
 from chub_ui import routes, styles
+from chub_ui.components.invite_dialog import invite_dialog
 from chub_ui.components.layout import (
     app_page,
     error_callout,
-    field_label,
     field_list,
 )
 from chub_ui.components.tables import searchable_table
@@ -80,53 +80,16 @@ def contacts_page() -> rx.Component:
 
 
 def _refer_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.trigger(
-            rx.button(rx.icon("send", size=16), "Refer", id="refer-open")
-        ),
-        rx.dialog.content(
-            rx.dialog.title("Refer ", RecordsState.record["name"]),
-            rx.dialog.description(
-                "The recipient gets an invitation e-mail with a link to this record.",
-                size="2",
-            ),
-            rx.form(
-                rx.vstack(
-                    error_callout(RecordsState.refer_error),
-                    field_label("Refer to", "refer_to_email"),
-                    rx.input(
-                        name="to_email",
-                        type="email",
-                        required=True,
-                        placeholder="partner@example.com",
-                        id="refer_to_email",
-                        width="100%",
-                        max_length=320,
-                    ),
-                    field_label("Message", "refer-message"),
-                    rx.text_area(
-                        name="message",
-                        id="refer-message",
-                        width="100%",
-                        max_length=2000,
-                        rows="4",
-                    ),
-                    rx.hstack(
-                        rx.dialog.close(
-                            rx.button("Close", variant="soft", type="button")
-                        ),
-                        rx.button("Send invitation", type="submit", id="refer-submit"),
-                        justify="end",
-                        width="100%",
-                    ),
-                    spacing="3",
-                ),
-                on_submit=RecordsState.submit_referral,
-                reset_on_submit=False,
-            ),
-        ),
-        open=RecordsState.refer_open,
+    return invite_dialog(
+        prefix="refer",
+        title=rx.fragment("Refer ", RecordsState.record["name"]),
+        item_word="record",
+        address_label="Refer to",
+        error=RecordsState.refer_error,
+        on_submit=RecordsState.submit_referral,
+        is_open=RecordsState.refer_open,
         on_open_change=RecordsState.set_refer_open,
+        trigger=rx.button(rx.icon("send", size=16), "Refer", id="refer-open"),
     )
 
 

@@ -30,8 +30,9 @@ def test_import_refer_register_and_see_the_record(new_page, smtp, screenshots):
     owner.wait_for_url(re.compile(r"/records/\d+"))
     expect(owner.locator("#record-name")).to_have_text("Wilson Fisk")
     owner.click("#refer-open")
-    owner.fill("#refer_to_email", "  Newbie.Partner@Example.com ")
+    owner.fill("#refer-to-email", "  Newbie.Partner@Example.com ")
     owner.fill("#refer-message", "Wilson needs <b>10</b> licences; call him.")
+    owner.screenshot(path=screenshots / "refer-dialog.png")
     owner.click("#refer-submit")
     expect(owner.locator("#refer-success")).to_contain_text(
         "newbie.partner@example.com"
