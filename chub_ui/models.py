@@ -101,7 +101,12 @@ class Record(SQLModel, table=True):
     # Set on a copy made by Save As; unique per account, so a double click
     # or a second tab cannot make two copies of one referral.
     copied_from_referral_id: int | None = Field(default=None, index=True)
+    # Free labels from an import ("vip, 2024 fair"), comma-separated.
+    labels: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    updated_at: datetime | None = Field(
+        default=None, sa_column=_utc_column(nullable=True)
+    )
 
     __table_args__ = (
         sa.UniqueConstraint(
@@ -109,6 +114,7 @@ class Record(SQLModel, table=True):
         ),
         # The lists filter by account and kind and show the newest first.
         sa.Index("ix_record_account_kind_created", "account_id", "kind", "created_at"),
+        sa.Index("ix_record_account_kind_source", "account_id", "kind", "source"),
     )
 
 
@@ -142,6 +148,24 @@ class Referral(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=_utc_column(index=True)
     )
+    # The lifecycle, as timestamps; referral_lifecycle.referral_state reads them.
+    expires_at: datetime | None = Field(
+        default=None, sa_column=_utc_column(nullable=True, index=True)
+    )
+    accepted_at: datetime | None = Field(
+        default=None, sa_column=_utc_column(nullable=True)
+    )
+    viewed_at: datetime | None = Field(
+        default=None, sa_column=_utc_column(nullable=True)
+    )
+    saved_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    declined_at: datetime | None = Field(
+        default=None, sa_column=_utc_column(nullable=True)
+    )
+    decline_reason: str = Field(default="", max_length=500)
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=_utc_column(nullable=True)
+    )
 
     __table_args__ = (
         sa.Index("ix_referral_recipient_created", "recipient_id", "created_at"),
@@ -168,6 +192,9 @@ class Invitation(SQLModel, table=True):
         default=None, sa_column=_utc_column(nullable=True)
     )
     accepted_by_id: int | None = Field(default=None, foreign_key="user.id")
+    # The link's token is an HMAC of this nonce under the secret key, so the
+    # referrer can copy the link again while only its hash is stored.
+    link_nonce: str = Field(default="", max_length=64)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -232,3 +259,33 @@ class TeamMessage(SQLModel, table=True):
     author_id: int = Field(foreign_key="user.id")
     body: str = Field(max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+class ReferralEvent(SQLModel, table=True):
+    """One step in a referral's timeline: invited, mail sent, viewed, revoked..."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    kind: str = Field(max_length=32)
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    detail: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+class AuditEvent(SQLModel, table=True):
+    """An append-only line about a sensitive action; the app never edits it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The account whose owner may read it; None for a sign-in failure on an
+    # address that has no account.
+    account_id: int | None = Field(default=None, foreign_key="account.id")
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    actor_email: str = Field(default="", max_length=320)
+    action: str = Field(max_length=32, index=True)
+    target: str = Field(default="", max_length=300)
+    detail: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+    __table_args__ = (
+        sa.Index("ix_auditevent_account_created", "account_id", "created_at"),
+    )
