@@ -52,6 +52,7 @@ def _seed(session: Session, size: int):
             "name": f"Person {number:06d}",
             "company": f"Company {number % 997}",
             "email": f"person{number}@example.com",
+            "source": f"Source {number % 20}",
             "extra_json": "{}",
             "created_at": chub_ui.models.utcnow(),
         }
@@ -111,6 +112,24 @@ def measure(size: int) -> dict[str, float]:
                     lambda: records.list_records(
                         session=session, user=owner, kind=KIND_CONTACT,
                         search="company 42",
+                    )
+                ),
+                "records, by name": _median_ms(
+                    lambda: records.list_records(
+                        session=session, user=owner, kind=KIND_CONTACT,
+                        sort="name_asc",
+                    )
+                ),
+                "records, source + company sort": _median_ms(
+                    lambda: records.list_records(
+                        session=session, user=owner, kind=KIND_CONTACT,
+                        source="Source 3", sort="company_desc",
+                    )
+                ),
+                "records, referred, important": _median_ms(
+                    lambda: records.list_records(
+                        session=session, user=owner, kind=KIND_CONTACT,
+                        referred="yes", tag="important",
                     )
                 ),
                 "referred to me, first page": _median_ms(

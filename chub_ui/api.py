@@ -14,7 +14,12 @@ from starlette.routing import Route
 from chub_ui import db
 from chub_ui.db import get_engine
 from chub_ui.services import auth, exports, library
-from chub_ui.services.errors import NotAllowed, NotSignedIn, PlanRequired
+from chub_ui.services.errors import (
+    InvalidInput,
+    NotAllowed,
+    NotSignedIn,
+    PlanRequired,
+)
 from chub_ui.services.records import RECORD_KINDS
 from chub_ui.settings import SESSION_COOKIE
 
@@ -94,6 +99,9 @@ def download_document(request: Request) -> Response:
             path, document = library.document_for_download(
                 session=session, user=user, document_id=document_id
             )
+            library.record_download(
+                session=session, user=user, document_id=document["id"]
+            )
     except NotSignedIn:
         return JSONResponse({"error": "Please sign in to continue."}, 401)
     except NotAllowed:
@@ -121,12 +129,14 @@ EXPORTERS = {
 
 
 def _export_chunks(
-    user: auth.CurrentUser, kind: str, fmt: str, search: str
+    user: auth.CurrentUser, kind: str, fmt: str, search: str, view: dict
 ) -> Iterator[str]:
     # The rows are read while the response streams, in a session of their own
     # that closes when the last chunk is sent or the client goes away.
     with db.open_session() as session:
-        yield from EXPORTERS[fmt](session=session, user=user, kind=kind, search=search)
+        yield from EXPORTERS[fmt](
+            session=session, user=user, kind=kind, search=search, **view
+        )
 
 
 def export_list(request: Request) -> Response:
@@ -145,6 +155,11 @@ def export_list(request: Request) -> Response:
     query = request.query_params
     search = query.get("q", "")
     try:
+        # The list's filters and sort, checked before anything streams.
+        view = exports.view_from_query(query)
+    except InvalidInput as error:
+        return JSONResponse({"error": error.message}, 400)
+    try:
         with db.open_session() as session:
             if "s" in query:
                 user = exports.user_for_export_link(
@@ -152,6 +167,7 @@ def export_list(request: Request) -> Response:
                     kind=kind,
                     fmt=fmt,
                     search=search,
+                    **view,
                     user_id=query.get("u", ""),
                     expires=query.get("e", ""),
                     signature=query.get("s", ""),
@@ -168,7 +184,7 @@ def export_list(request: Request) -> Response:
     logger.info("%ss exported as %s by user %s", kind, fmt, user.id)
     name = exports.export_file_name(kind, fmt)
     return StreamingResponse(
-        _export_chunks(user, kind, fmt, search),
+        _export_chunks(user, kind, fmt, search, view),
         media_type=EXPORT_MEDIA_TYPES[fmt],
         headers={**DOWNLOAD_HEADERS, "Content-Disposition": content_disposition(name)},
     )

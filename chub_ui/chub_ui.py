@@ -6,6 +6,8 @@ import reflex as rx
 
 from chub_ui import routes
 from chub_ui.api import api
+from chub_ui.pages.audit import audit_page
+from chub_ui.pages.dashboard import dashboard_page
 from chub_ui.pages.importing import import_page
 from chub_ui.pages.invite import invite_page
 from chub_ui.pages.library import library_page
@@ -15,12 +17,15 @@ from chub_ui.pages.modules import home_page
 from chub_ui.pages.notifications import notifications_page
 from chub_ui.pages.records import contacts_page, leads_page, record_page
 from chub_ui.pages.referrals import referral_detail_page, referrals_page
+from chub_ui.pages.sent import sent_detail_page, sent_page
 from chub_ui.pages.tags import tags_page
 from chub_ui.pages.team import team_page
 from chub_ui.pages.upgrade import upgrade_page
 from chub_ui.services.library import storage_sweeper
 from chub_ui.services.mail import outbox_worker
+from chub_ui.state.audit import AuditState
 from chub_ui.state.auth import AuthState
+from chub_ui.state.dashboard import DashboardState
 from chub_ui.state.demo import DemoMailboxState
 from chub_ui.state.importing import ImportState
 from chub_ui.state.invitations import InvitationState
@@ -29,6 +34,7 @@ from chub_ui.state.notifications import NotificationsState
 from chub_ui.state.plans import PlansState
 from chub_ui.state.records import RecordsState
 from chub_ui.state.referrals import ReferralsState
+from chub_ui.state.sent import SentState, SentTimelineState
 from chub_ui.state.session import SessionState
 from chub_ui.state.tags import TagsState
 
@@ -108,6 +114,24 @@ app.add_page(
     route=routes.DEMO_MAILBOX,
     title="Demo mailbox",
     on_load=DemoMailboxState.load_mailbox,
+)
+app.add_page(
+    sent_page, route=routes.SENT, title="Sent referrals", on_load=SentState.load_sent
+)
+app.add_page(
+    sent_detail_page,
+    route=routes.SENT_DETAIL,
+    title="Sent referral",
+    on_load=SentTimelineState.load_timeline,
+)
+app.add_page(
+    dashboard_page,
+    route=routes.DASHBOARD,
+    title="Dashboard",
+    on_load=DashboardState.load_dashboard,
+)
+app.add_page(
+    audit_page, route=routes.AUDIT, title="Audit", on_load=AuditState.load_audit
 )
 app.register_lifespan_task(outbox_worker)
 app.register_lifespan_task(storage_sweeper)

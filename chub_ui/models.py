@@ -35,10 +35,13 @@ class UTCDateTime(sa.types.TypeDecorator):
         return None if value is None else value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
-        # SQLite keeps no offset, and every value written here was UTC.
-        if value is not None and value.tzinfo is None:
+        # SQLite keeps no offset, and every value written here was UTC;
+        # PostgreSQL answers in its session's time zone, which may be another.
+        if value is None:
+            return None
+        if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
-        return value
+        return value.astimezone(UTC)
 
 
 def _utc_column(*, nullable: bool = False, index: bool = False) -> sa.Column:
@@ -158,7 +161,9 @@ class Referral(SQLModel, table=True):
     viewed_at: datetime | None = Field(
         default=None, sa_column=_utc_column(nullable=True)
     )
-    saved_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    saved_at: datetime | None = Field(
+        default=None, sa_column=_utc_column(nullable=True)
+    )
     declined_at: datetime | None = Field(
         default=None, sa_column=_utc_column(nullable=True)
     )

@@ -17,6 +17,10 @@ NOTIFICATIONS = "/notifications"
 DEMO_MAILBOX = "/demo/mailbox"
 UPGRADE = "/upgrade"
 TEAM = "/team"
+SENT = "/sent"
+SENT_DETAIL = "/sent/[referral_id]"
+DASHBOARD = "/dashboard"
+AUDIT = "/audit"
 
 
 def login_with_next(path: str) -> str:
@@ -44,3 +48,8 @@ def record_url(record_id: int) -> str:
 def invite_url(token: str) -> str:
     """The invitation page of a token."""
     return f"/invite/{quote(token, safe='')}"
+
+
+def sent_referral_url(referral_id: int) -> str:
+    """The timeline of one referral the account sent."""
+    return f"/sent/{int(referral_id)}"

@@ -5,13 +5,12 @@ from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import select
 from starlette.testclient import TestClient
 
 from chub_ui import db
 from chub_ui.api import api
-from chub_ui.models import PLAN_FREE, Invitation, OutboxMessage, Referral, User
-from chub_ui.services import auth, library, referrals
+from chub_ui.models import PLAN_FREE, Referral, User
+from chub_ui.services import auth, library, referral_lifecycle, referrals
 from chub_ui.services.errors import NotAllowed
 from chub_ui.settings import SESSION_COOKIE, settings
 
@@ -123,19 +122,13 @@ def test_stranger_and_missing_document_answer_404_alike(
     assert foreign.json() == missing.json()
 
 
-def test_revoked_referral_answers_404(session, shared, free_user):
+def test_revoked_referral_answers_404(session, shared, paid_user, free_user):
     client = _client(session, free_user)
     assert client.get(_url(shared["id"])).status_code == 200
 
-    invitation_ids = select(Invitation.id).where(
-        Invitation.referral_id == shared["referral_id"]
+    referral_lifecycle.revoke_referral(
+        session=session, user=paid_user, referral_id=shared["referral_id"]
     )
-    session.exec(
-        sa.delete(OutboxMessage).where(OutboxMessage.invitation_id.in_(invitation_ids))
-    )
-    session.exec(sa.delete(Invitation).where(Invitation.id.in_(invitation_ids)))
-    session.exec(sa.delete(Referral).where(Referral.id == shared["referral_id"]))
-    session.commit()
 
     response = client.get(_url(shared["id"]))
     assert response.status_code == 404

@@ -18,6 +18,9 @@ CRM_ONLY_LINKS = (
     ("Contacts", routes.CONTACTS, "contact"),
     ("Import", routes.IMPORT, "upload"),
     ("Team", routes.TEAM, "users"),
+    ("Sent referrals", routes.SENT, "send"),
+    ("Dashboard", routes.DASHBOARD, "chart-line"),
+    ("Audit", routes.AUDIT, "shield-check"),
 )
 MODULE_LINKS = (
     ("Referral", routes.REFERRALS, "share-2"),

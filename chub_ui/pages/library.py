@@ -5,7 +5,7 @@ import logging
 import reflex as rx
 
 from chub_ui.components.invite_dialog import invite_dialog
-from chub_ui.components.layout import app_page, error_callout
+from chub_ui.components.layout import BELL_REFRESH_MS, app_page, error_callout
 from chub_ui.components.tables import searchable_table
 from chub_ui.components.tags import tag_toggle
 from chub_ui.models import ITEM_DOCUMENT
@@ -212,4 +212,12 @@ def library_page() -> rx.Component:
             placeholder="Search by name",
         ),
         _share_dialog(),
+        # A timer whose every tick reads the list again, so a document whose
+        # referral was revoked disappears from an open Library.
+        rx.moment(
+            interval=BELL_REFRESH_MS,
+            format="HH:mm:ss",
+            on_change=LibraryState.refresh_library,
+            display="none",
+        ),
     )

@@ -5,10 +5,17 @@ import logging
 import reflex as rx
 
 from chub_ui import routes, styles
-from chub_ui.components.layout import app_page, error_callout, field_list
+from chub_ui.components.layout import (
+    BELL_REFRESH_MS,
+    app_page,
+    error_callout,
+    field_label,
+    field_list,
+)
 from chub_ui.components.tables import searchable_table
 from chub_ui.components.tags import tag_toggle
 from chub_ui.models import ITEM_RECORD
+from chub_ui.services.referral_lifecycle import MAX_DECLINE_REASON
 from chub_ui.state.referrals import ReferralsState
 
 logger = logging.getLogger(__name__)
@@ -159,14 +166,84 @@ def _save_as() -> rx.Component:
     )
 
 
+def _decline_dialog() -> rx.Component:
+    """Decline, with an optional reason the referrer reads."""
+    return rx.dialog.root(
+        rx.dialog.trigger(
+            rx.button(
+                rx.icon("circle-x", size=16),
+                "Decline",
+                variant="soft",
+                color_scheme="orange",
+                id="referral-decline",
+            )
+        ),
+        rx.dialog.content(
+            rx.dialog.title("Decline this referral?"),
+            rx.dialog.description(
+                "The referrer is told, and the referral leaves your list.",
+                size="2",
+                margin_bottom="0.75rem",
+            ),
+            rx.form(
+                rx.vstack(
+                    error_callout(ReferralsState.decline_error),
+                    field_label("Reason (optional)", "decline-reason"),
+                    rx.text_area(
+                        name="reason",
+                        id="decline-reason",
+                        max_length=MAX_DECLINE_REASON,
+                        rows="4",
+                        width="100%",
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(
+                            rx.button("Keep it", variant="soft", type="button")
+                        ),
+                        rx.button(
+                            "Decline",
+                            type="submit",
+                            color_scheme="orange",
+                            id="decline-confirm",
+                        ),
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="3",
+                ),
+                on_submit=ReferralsState.decline_referral,
+                reset_on_submit=False,
+            ),
+        ),
+        open=ReferralsState.decline_open,
+        on_open_change=ReferralsState.set_decline_open,
+    )
+
+
+def _gone() -> rx.Component:
+    """Why the referral is no longer shown: revoked, expired or declined."""
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("ban")),
+        rx.callout.text(
+            ReferralsState.gone_message,
+            " ",
+            rx.link("Back to your referrals", href=routes.REFERRALS),
+        ),
+        color_scheme="amber",
+        width="100%",
+        id="referral-gone",
+    )
+
+
 def referral_detail_page() -> rx.Component:
     """Every field of a referred record, the referrer and their message."""
     detail = ReferralsState.detail
     return app_page(
         rx.link("← Referral", href=routes.REFERRALS, size="2"),
         error_callout(ReferralsState.detail_error),
+        rx.cond(ReferralsState.gone_message != "", _gone()),
         rx.cond(
-            ReferralsState.detail_error == "",
+            (ReferralsState.detail_error == "") & (ReferralsState.gone_message == ""),
             rx.cond(
                 ReferralsState.detail.contains("name"),
                 rx.vstack(
@@ -180,6 +257,7 @@ def referral_detail_page() -> rx.Component:
                             detail["record_id"],
                             detail["tag"],
                         ),
+                        rx.cond(detail["can_decline"], _decline_dialog()),
                         align="center",
                         width="100%",
                     ),
@@ -196,6 +274,17 @@ def referral_detail_page() -> rx.Component:
                                 size="2",
                             ),
                             rx.cond(
+                                detail["expires_at"] != "",
+                                rx.text(
+                                    "You can open it until ",
+                                    detail["expires_at"],
+                                    ".",
+                                    size="2",
+                                    color_scheme="gray",
+                                    id="detail-expires",
+                                ),
+                            ),
+                            rx.cond(
                                 detail["message"] != "",
                                 rx.blockquote(detail["message"], id="detail-message"),
                                 rx.text("No message.", size="2", color_scheme="gray"),
@@ -210,5 +299,13 @@ def referral_detail_page() -> rx.Component:
                 ),
                 rx.spinner(),
             ),
+        ),
+        # A timer whose every tick asks whether the referral may still be seen,
+        # so a revoked one vanishes from a page that is open.
+        rx.moment(
+            interval=BELL_REFRESH_MS,
+            format="HH:mm:ss",
+            on_change=ReferralsState.check_access,
+            display="none",
         ),
     )

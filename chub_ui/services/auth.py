@@ -162,16 +162,41 @@ def start_session(session: Session, user: User) -> str:
     return token
 
 
+def _audit_failed_login(session: Session, address: str, user: User | None) -> None:
+    """Write the failed sign-in to the audit trail of the address's account.
+
+    The line holds the address as normalized (or nothing when it was not an
+    address), never the password.
+    """
+    # Imported here: the audit module reads CurrentUser from this one.
+    from chub_ui.services import audit
+
+    audit.record_event(
+        session,
+        action=audit.SIGN_IN_FAILED,
+        account_id=user.account_id if user is not None else None,
+        actor_email=address,
+        detail="wrong e-mail address or password",
+    )
+    session.commit()
+
+
 def login(*, session: Session, email: str, password: str) -> str:
     """Check the credentials and return a new session token.
 
     The same LoginFailed answers an unknown address and a wrong password, and
-    both take one argon2 verification.
+    both take one argon2 verification. Every failure is an audit line, in the
+    trail of the address's account when it has one.
     """
     try:
         address = normalize_email(email)
     except InvalidInput:
         address = ""
+    user = (
+        session.exec(select(User).where(User.email == address)).first()
+        if address
+        else None
+    )
     if (
         not isinstance(password, str)
         or not password
@@ -180,19 +205,17 @@ def login(*, session: Session, email: str, password: str) -> str:
     ):
         password_context.verify("x", _DUMMY_HASH)
         logger.info("login failed: unusable password")
+        _audit_failed_login(session, address, user)
         raise LoginFailed()
-    user = (
-        session.exec(select(User).where(User.email == address)).first()
-        if address
-        else None
-    )
     if user is None:
         password_context.verify(password, _DUMMY_HASH)
         logger.info("login failed for an unknown address")
+        _audit_failed_login(session, address, None)
         raise LoginFailed()
     valid, new_hash = password_context.verify_and_update(password, user.password_hash)
     if not valid:
         logger.info("login failed for user %s", user.id)
+        _audit_failed_login(session, address, user)
         raise LoginFailed()
 
     if new_hash:

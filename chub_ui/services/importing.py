@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from chub_ui.models import KIND_CONTACT, KIND_LEAD, Record
 from chub_ui.services.access import require_paid
-from chub_ui.services.addresses import is_valid_email, normalize_email
+from chub_ui.services.addresses import normalize_email
 from chub_ui.services.auth import CurrentUser
 from chub_ui.services.errors import InvalidInput
 from chub_ui.services.text import printable_only
@@ -133,10 +133,13 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "country": ("country", "countryregion", "billingcountry", "mailingcountry"),
     "description": ("description", "notes", "note", "comments", "comment"),
     "source": ("source", "leadsource"),
+    "labels": ("labels", "label", "tags", "tag", "categories", "keywords"),
 }
-# Fields that gather every matching column instead of only the first one.
+# Fields the guess fills from one column only; the others gather every match.
 _MULTI_COLUMN_FIELDS = {"email", "phone"}
-# Record fields filled straight from one column.
+# Where a guessed field goes in a mapping.
+_GUESS_TARGETS = {"street2": "street", "title": "job_title"}
+# Record fields filled from the columns mapped to them, joined as below.
 _PLAIN_FIELDS = (
     "job_title",
     "website",
@@ -146,6 +149,7 @@ _PLAIN_FIELDS = (
     "country",
     "description",
 )
+_JOINERS = {"name": " ", "description": "\n", "street": ", "}
 _FIELD_LABELS = {
     "job_title": "job title",
     "email": "e-mail",
@@ -154,6 +158,38 @@ _FIELD_LABELS = {
     "postal_code": "postal code",
     "extra_json": "set of other columns",
 }
+_LIST_SEPARATORS = re.compile(r"[,;\n]+")
+
+TARGET_EXTRA = "extra"
+TARGET_IGNORE = "ignore"
+# What a CSV column can be mapped to, in the order the page offers them.
+FIELD_CHOICES: tuple[tuple[str, str], ...] = (
+    ("name", "Name"),
+    ("first_name", "First name (joined into the name)"),
+    ("middle_name", "Middle name (joined into the name)"),
+    ("last_name", "Last name (joined into the name)"),
+    ("company", "Company"),
+    ("is_company", "Is a company (yes/no: the name is the company)"),
+    ("job_title", "Job title"),
+    ("email", "E-mail"),
+    ("other_emails", "Other e-mails"),
+    ("phone", "Phone"),
+    ("other_phones", "Other phones"),
+    ("website", "Website"),
+    ("street", "Street"),
+    ("city", "City"),
+    ("region", "Region or state"),
+    ("postal_code", "Postal code"),
+    ("country", "Country"),
+    ("description", "Description"),
+    ("source", "Source"),
+    ("labels", "Labels"),
+    (TARGET_EXTRA, "Keep as extra data"),
+    (TARGET_IGNORE, "Ignore"),
+)
+TARGETS = frozenset(target for target, _ in FIELD_CHOICES)
+_NAME_TARGETS = ("name", "first_name", "middle_name", "last_name")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
 @dataclass(frozen=True)
@@ -163,6 +199,43 @@ class ImportResult:
     created: int
     notes: list[str] = field(default_factory=list)
     record_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    """One data row: its number as a spreadsheet shows it, its first line, cells."""
+
+    number: int
+    line: int
+    cells: list[str]
+
+
+@dataclass
+class CsvTable:
+    """A CSV file read into its header and rows, before any mapping."""
+
+    encoding: str
+    delimiter: str
+    header: list[str]
+    rows: list[CsvRow]
+    empty_rows: int
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class RowValues:
+    """The record fields of one row or card, or what is wrong with it."""
+
+    number: int
+    line: int
+    values: dict
+    problems: list[str]
+    where: str
+
+    @property
+    def is_good(self) -> bool:
+        """Whether the row can be imported."""
+        return not self.problems
 
 
 @dataclass
@@ -184,6 +257,9 @@ def import_records(
     filename: str = "",
 ) -> ImportResult:
     """Add one lead or contact per row of a CSV file, all of them or none.
+
+    The columns are mapped as guessed from the header; the import page offers
+    preview, mapping and duplicates through services/import_jobs.py instead.
 
     Args:
         session: the database session; committed once when every row is good.
@@ -207,7 +283,9 @@ def import_records(
         raise InvalidInput("Choose whether the file holds leads or contacts.")
 
     try:
-        rows, notes = _prepare_rows(data, filename=filename)
+        table = read_csv_table(data)
+        mapping, guess_notes = guess_mapping(table.header)
+        rows, notes = csv_row_values(table, mapping, filename=filename)
     except InvalidInput:
         logger.info(
             "CSV import of %ss refused for user %s: file of %d bytes not usable",
@@ -216,7 +294,8 @@ def import_records(
             len(data),
         )
         raise
-    problems = [problem for _, _, row_problems in rows for problem in row_problems]
+    notes = [*table.notes, *guess_notes, *notes]
+    problems = [f"{row.where}: {problem}" for row in rows for problem in row.problems]
     if problems:
         logger.info(
             "CSV import of %ss refused for user %s: %d problems in %d rows",
@@ -232,9 +311,9 @@ def import_records(
             account_id=user.account_id,
             created_by_id=user.id,
             kind=kind,
-            **values,
+            **row.values,
         )
-        for _, values, _ in rows
+        for row in rows
     ]
     record_ids = save_records(
         session=session, user=user, kind=kind, records=records, what="a CSV file"
@@ -274,17 +353,32 @@ def save_records(
     return record_ids
 
 
-def _prepare_rows(
-    data: bytes, *, filename: str
-) -> tuple[list[tuple[int, dict, list[str]]], list[str]]:
-    """Read the file into record values and problems per row, plus notes."""
+def check_size(data: bytes) -> None:
+    """Refuse a file larger than the import limit."""
     if len(data) > settings.import_max_bytes:
         megabytes = settings.import_max_bytes / (1024 * 1024)
         raise InvalidInput(
             f"The file is larger than {megabytes:g} MB. Split it into smaller files "
             "and import them one by one."
         )
-    text, notes = decode_text(data)
+
+
+def read_csv_table(data: bytes) -> CsvTable:
+    """Read a CSV file into its header and non-empty rows.
+
+    Args:
+        data: the uploaded file as it arrived.
+
+    Returns:
+        The encoding and delimiter found, the header, the data rows with their
+        row and line numbers, how many empty rows were left out, and notes.
+
+    Raises:
+        InvalidInput: for an unreadable, empty or too large file, a broken
+            quote, too many rows or columns, or a header without data rows.
+    """
+    check_size(data)
+    text, encoding, notes = decode(data)
     if not text.strip():
         raise InvalidInput("The file is empty.")
 
@@ -299,20 +393,149 @@ def _prepare_rows(
             f"The file has {len(header):,} columns; at most {MAX_COLUMNS:,} can be "
             "imported."
         )
-    plan = _plan_columns(header, data_rows)
-    notes.extend(plan.notes)
     if empty_rows:
         notes.append(f"Skipped {count(empty_rows, 'empty row')}.")
+    return CsvTable(
+        encoding=encoding,
+        delimiter=delimiter,
+        header=header,
+        rows=data_rows,
+        empty_rows=empty_rows,
+        notes=notes,
+    )
 
+
+def guess_mapping(header: list[str]) -> tuple[list[str], list[str]]:
+    """The field each column goes to, guessed from its name, with notes.
+
+    A column whose name is not recognised is kept as extra data. With a
+    full-name column, name parts are extra data too, and a "title" beside a
+    name is the job title; without any name column a "title" column, else the
+    first column not used otherwise, is the name, unless a company or e-mail
+    column can give each row its name.
+
+    Args:
+        header: the column names of the file.
+
+    Returns:
+        One target of TARGETS per column, and notes on what was guessed.
+    """
+    lookup = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
+    mapping = [TARGET_EXTRA] * len(header)
+    found: dict[str, list[int]] = {}
+    for index, title in enumerate(header):
+        name = lookup.get(_header_key(title))
+        if name is None:
+            continue
+        if name in _MULTI_COLUMN_FIELDS or name not in found:
+            found.setdefault(name, []).append(index)
+
+    notes = []
+    has_name = any(key in found for key in ("name", "first_name", "last_name"))
+    if has_name:
+        if "name" in found:
+            for part in ("first_name", "middle_name", "last_name"):
+                found.pop(part, None)
+        if "title" in found and "job_title" in found:
+            found.pop("title")
+    elif "title" in found:
+        found["name"] = found.pop("title")
+        notes.append(
+            f"No name column found; used '{_shown_header(header, found)}' as the name."
+        )
+
+    for name, indexes in found.items():
+        for index in indexes:
+            mapping[index] = _GUESS_TARGETS.get(name, name)
+    if not has_name and "name" not in found:
+        if "company" in found or "email" in found:
+            notes.append(
+                "No name column found; each row's company, else its e-mail "
+                "address, is used as the name."
+            )
+        elif TARGET_EXTRA in mapping:
+            index = mapping.index(TARGET_EXTRA)
+            mapping[index] = "name"
+            title = header[index].strip() or f"column {index + 1}"
+            notes.append(f"No name column found; used '{title}' as the name.")
+    return mapping, notes
+
+
+def _shown_header(header: list[str], found: dict[str, list[int]]) -> str:
+    """The name of the column used as the name."""
+    index = found["name"][0]
+    return header[index].strip() or f"column {index + 1}"
+
+
+def check_mapping(mapping: object, header: list[str]) -> list[str]:
+    """A mapping from the browser, checked against the file's columns.
+
+    Args:
+        mapping: one target per column, as a list of strings.
+        header: the column names of the file.
+
+    Returns:
+        The mapping as a list of known targets.
+
+    Raises:
+        InvalidInput: the mapping is not a list of one known target per
+            column, or maps no column to a name, a company or an e-mail
+            address, so no row could have a name.
+    """
+    if not isinstance(mapping, list | tuple) or len(mapping) != len(header):
+        raise InvalidInput(
+            f"The column mapping does not fit this file's {count(header, 'column')}. "
+            "Upload the file again."
+        )
+    checked = []
+    for index, target in enumerate(mapping):
+        if not isinstance(target, str) or target not in TARGETS:
+            shown = shorten(printable_only(str(target)), 40)
+            title = shorten(printable_only(header[index].strip()), 40)
+            raise InvalidInput(
+                f"'{shown}' is not a field a column can be mapped to (column "
+                f"{index + 1}, '{title}'). Choose one of the listed fields."
+            )
+        checked.append(target)
+    if not any(target in (*_NAME_TARGETS, "company", "email") for target in checked):
+        raise InvalidInput(
+            "Map a column to the name (or to the first or last name). Without "
+            "one, only a company or e-mail column can give the rows their names."
+        )
+    return checked
+
+
+def csv_row_values(
+    table: CsvTable, mapping: list[str], *, filename: str
+) -> tuple[list[RowValues], list[str]]:
+    """The record fields of every row of the table under a checked mapping.
+
+    Args:
+        table: the file as read_csv_table read it.
+        mapping: one target per column, as check_mapping returns it.
+        filename: the uploaded file's name, for the records' source.
+
+    Returns:
+        One RowValues per data row, and notes on the columns kept as extra.
+    """
+    plan = _plan_columns(table.header, table.rows, mapping)
     default_source = source_for(filename)
     rows = []
-    for row_number, cells in data_rows:
-        values, problems = _row_values(cells, plan, row_number, len(header))
+    for row in table.rows:
+        values, problems = _row_values(row.cells, plan, len(table.header))
         if not values.get("source"):
             values["source"] = default_source
-        problems.extend(_length_problems(values, row_number))
-        rows.append((row_number, values, problems))
-    return rows, notes
+        problems.extend(_length_problems(values))
+        rows.append(
+            RowValues(
+                number=row.number,
+                line=row.line,
+                values=values,
+                problems=problems,
+                where=f"row {row.number}",
+            )
+        )
+    return rows, plan.notes
 
 
 def decode_text(
@@ -323,6 +546,33 @@ def decode_text(
     encoding_hint: str = "Save it as 'CSV UTF-8' and try again.",
 ) -> tuple[str, list[str]]:
     """The file's text, and a note when it was not UTF-8.
+
+    Args:
+        data: the file as it arrived.
+        unreadable: how a refusal starts, naming what the file should have been.
+        binary_hint: what to do with a binary file instead.
+        encoding_hint: what to do with text in an unknown encoding.
+    """
+    text, _, notes = decode(
+        data,
+        unreadable=unreadable,
+        binary_hint=binary_hint,
+        encoding_hint=encoding_hint,
+    )
+    return text, notes
+
+
+def decode(
+    data: bytes,
+    *,
+    unreadable: str = UNREADABLE,
+    binary_hint: str = BINARY_HINT_CSV,
+    encoding_hint: str = "Save it as 'CSV UTF-8' and try again.",
+) -> tuple[str, str, list[str]]:
+    """The file's text, the name of its encoding, and a note when not UTF-8.
+
+    UTF-8 and UTF-16 are read with or without a byte-order mark; UTF-16
+    without one is told by its zero bytes, which fall on every other byte.
 
     Known limit: a file that is neither UTF-8 nor UTF-16 is read as Windows-1252,
     so Mac Roman or Cyrillic files come out with the wrong accented letters.
@@ -337,22 +587,30 @@ def decode_text(
     notes: list[str] = []
     try:
         if data.startswith(codecs.BOM_UTF8):
-            text = data[len(codecs.BOM_UTF8) :].decode("utf-8")
-        elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            text = data.decode("utf-16")
+            text, encoding = data[len(codecs.BOM_UTF8) :].decode("utf-8"), "UTF-8"
+        elif data.startswith(codecs.BOM_UTF16_LE):
+            text, encoding = data.decode("utf-16"), "UTF-16 (little-endian)"
+        elif data.startswith(codecs.BOM_UTF16_BE):
+            text, encoding = data.decode("utf-16"), "UTF-16 (big-endian)"
         elif b"\x00" in data:
             # Text other than UTF-16 never holds NUL bytes; spreadsheets do.
-            raise binary
+            encoding = _utf16_without_mark(data)
+            if not encoding:
+                raise binary
+            codec = "utf-16-le" if "little" in encoding else "utf-16-be"
+            text = data.decode(codec)
         else:
             try:
-                text = data.decode("utf-8")
+                text, encoding = data.decode("utf-8"), "UTF-8"
             except UnicodeDecodeError:
-                text = data.decode("cp1252")
+                text, encoding = data.decode("cp1252"), "Windows-1252"
                 notes.append(
                     "The file is not UTF-8; it was read as Windows-1252 "
                     "(Western European)."
                 )
     except UnicodeDecodeError as error:
+        if b"\x00" in data and not data.startswith(codecs.BOM_UTF8):
+            raise binary from error
         raise InvalidInput(
             f"{unreadable}: its text is not in UTF-8, UTF-16 or Windows-1252. "
             f"{encoding_hint}"
@@ -362,7 +620,24 @@ def decode_text(
     text = text.lstrip("\ufeff").rstrip("\x1a")
     if _BINARY_CHARACTERS.search(text):
         raise binary
-    return text, notes
+    return text, encoding, notes
+
+
+def _utf16_without_mark(data: bytes) -> str:
+    """UTF-16 little- or big-endian when its zero bytes say so, else ''.
+
+    Text in a Latin script written as UTF-16 has a zero in every other byte,
+    always on the same side; binary files scatter them.
+    """
+    if len(data) % 2:
+        return ""
+    even, odd = data[0::2], data[1::2]
+    half = len(data) // 2
+    if odd.count(0) * 2 >= half and even.count(0) == 0:
+        return "UTF-16 (little-endian)"
+    if even.count(0) * 2 >= half and odd.count(0) == 0:
+        return "UTF-16 (big-endian)"
+    return ""
 
 
 def _pick_delimiter(text: str) -> str:
@@ -391,21 +666,22 @@ def _pick_delimiter(text: str) -> str:
     return best
 
 
-def _read_table(
-    text: str, delimiter: str
-) -> tuple[list[str], list[tuple[int, list[str]]], int]:
-    """The header, the non-empty data rows with their numbers, the empty count.
+def _read_table(text: str, delimiter: str) -> tuple[list[str], list[CsvRow], int]:
+    """The header, the non-empty data rows, and how many rows were empty.
 
     Row numbers are those a spreadsheet shows: the first line is row 1, and a
-    value with line breaks in it still takes one row.
+    value with line breaks in it still takes one row. Line numbers are those a
+    text editor shows for the row's first line.
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
-    data_rows: list[tuple[int, list[str]]] = []
+    data_rows: list[CsvRow] = []
     empty_rows = 0
     row_number = 0
+    next_line = 1
     try:
         for row_number, cells in enumerate(reader, start=1):
+            line, next_line = next_line, reader.line_num + 1
             if not any(cell.strip() for cell in cells):
                 if header is not None:
                     empty_rows += 1
@@ -418,7 +694,7 @@ def _read_table(
                     f"The file has more than {MAX_ROWS:,} rows. Split it into "
                     "smaller files and import them one by one."
                 )
-            data_rows.append((row_number, cells))
+            data_rows.append(CsvRow(number=row_number, line=line, cells=cells))
     except csv.Error as error:
         raise InvalidInput(
             f"{UNREADABLE}: row {row_number + 1}: {error}. A quote may be missing."
@@ -434,46 +710,20 @@ def _header_key(header: str) -> str:
 
 
 def _plan_columns(
-    header: list[str], data_rows: list[tuple[int, list[str]]]
+    header: list[str], data_rows: list[CsvRow], mapping: list[str]
 ) -> _ColumnPlan:
-    """Match the header to record fields; every other column is extra data."""
-    lookup = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
+    """The columns of each field under the mapping, and the extra columns' keys."""
     columns: dict[str, list[int]] = {}
-    for index, title in enumerate(header):
-        name = lookup.get(_header_key(title))
-        if name is None:
-            continue
-        if name in _MULTI_COLUMN_FIELDS or name not in columns:
-            columns.setdefault(name, []).append(index)
-
-    notes = []
-    has_name = any(key in columns for key in ("name", "first_name", "last_name"))
-    if has_name:
-        # With a full-name column, name parts are kept as extra data, and a
-        # "title" beside a name is a job title (or, with one, a courtesy title).
-        if "name" in columns:
-            for part in ("first_name", "middle_name", "last_name"):
-                columns.pop(part, None)
-        if "title" in columns and "job_title" not in columns:
-            columns["job_title"] = columns["title"]
-        columns.pop("title", None)
-    elif "title" in columns:
-        columns["name"] = columns.pop("title")
-        title = header[columns["name"][0]].strip()
-        notes.append(f"No name column found; used '{title}' as the name.")
-    else:
-        columns["name"] = [0]
-        first_header = header[0].strip() or "column 1"
-        notes.append(f"No name column found; used '{first_header}' as the name.")
-
-    mapped = {index for indexes in columns.values() for index in indexes}
     extra = []
     used_keys: set[str] = set()
     next_copy: dict[str, int] = {}
-    for index, title in enumerate(header):
-        if index in mapped:
+    for index, target in enumerate(mapping):
+        if target == TARGET_IGNORE:
             continue
-        key = title.strip() or f"column {index + 1}"
+        if target != TARGET_EXTRA:
+            columns.setdefault(target, []).append(index)
+            continue
+        key = header[index].strip() or f"column {index + 1}"
         # One counter per name keeps a header of many equal names linear.
         if key in used_keys:
             base = key
@@ -485,10 +735,11 @@ def _plan_columns(
         used_keys.add(key)
         extra.append((index, key))
 
+    notes = []
     kept = [
         key
         for index, key in extra
-        if any(index < len(cells) and cells[index].strip() for _, cells in data_rows)
+        if any(index < len(row.cells) and row.cells[index].strip() for row in data_rows)
     ]
     if kept:
         named = ", ".join(kept[:MAX_COLUMNS_NAMED])
@@ -508,71 +759,105 @@ def _plan_columns(
 
 
 def _row_values(
-    cells: list[str], plan: _ColumnPlan, row_number: int, width: int
+    cells: list[str], plan: _ColumnPlan, width: int
 ) -> tuple[dict, list[str]]:
     """The record fields of one row, and what is wrong with it."""
     problems = []
     if len(cells) > width and any(cell.strip() for cell in cells[width:]):
-        problems.append(
-            f"row {row_number}: {len(cells)} values, but the header has {width} columns"
-        )
+        problems.append(f"{len(cells)} values, but the header has {width} columns")
 
     def cell(index: int) -> str:
         if index >= len(cells):
             return ""
         return cells[index].replace("\r\n", "\n").replace("\r", "\n").strip()
 
-    def first(name: str) -> str:
-        indexes = plan.columns.get(name)
-        return cell(indexes[0]) if indexes else ""
+    def joined(name: str) -> str:
+        texts = [cell(index) for index in plan.columns.get(name, [])]
+        return _JOINERS.get(name, ", ").join(text for text in texts if text)
 
-    values = {name: first(name) for name in _PLAIN_FIELDS}
-    name = first("name") or " ".join(
-        part
-        for part in (first("first_name"), first("middle_name"), first("last_name"))
-        if part
+    values = {name: joined(name) for name in _PLAIN_FIELDS}
+    values["street"] = joined("street")
+    values["source"] = next(
+        (cell(index) for index in plan.columns.get("source", []) if cell(index)), ""
     )
-    values["name"] = name
-    if not name:
-        problems.append(f"row {row_number}: no name")
-
+    labels = [cell(index) for index in plan.columns.get("labels", [])]
+    values["labels"] = ", ".join(split_labels(",".join(labels)))
     extra = {key: cell(index) for index, key in plan.extra if cell(index)}
-    related_company = first("company")
-    if _is_company(first("is_company")):
+
+    emails: list[str] = []
+    for index in [
+        *plan.columns.get("email", []),
+        *plan.columns.get("other_emails", []),
+    ]:
+        for address in _email_values(cell(index)):
+            # One check per address: validating is most of an import's time.
+            try:
+                normalized = normalize_email(address)
+            except InvalidInput:
+                problems.append(f"'{shorten(address)}' is not a valid e-mail address")
+                continue
+            if normalized not in emails:
+                emails.append(normalized)
+    values["email"] = emails[0] if emails else ""
+    values["other_emails"] = ", ".join(emails[1:])
+
+    phones: list[str] = []
+    for target in ("phone", "other_phones"):
+        for index in plan.columns.get(target, []):
+            numbers = _json_values(cell(index))
+            if not numbers:
+                numbers = (
+                    [cell(index)]
+                    if target == "phone"
+                    else [part.strip() for part in _LIST_SEPARATORS.split(cell(index))]
+                )
+            for number in numbers:
+                if number and number not in phones:
+                    phones.append(number)
+    values["phone"] = phones[0] if phones else ""
+    values["other_phones"] = ", ".join(phones[1:])
+
+    name = joined("name") or " ".join(
+        text
+        for text in (joined("first_name"), joined("middle_name"), joined("last_name"))
+        if text
+    )
+    related_company = next(
+        (cell(index) for index in plan.columns.get("company", []) if cell(index)), ""
+    )
+    is_company = any(
+        _is_company(cell(index)) for index in plan.columns.get("is_company", [])
+    )
+    if not name:
+        name = (related_company if not is_company else "") or values["email"]
+        if not name:
+            problems.append("no name, and no company or e-mail address to use as one")
+    values["name"] = name
+    if is_company and name:
         values["company"] = name
         # A company row keeps its own name; a parent company goes to extra data.
         if related_company and related_company != name:
             extra[plan.company_header] = related_company
     else:
         values["company"] = related_company
-    values["street"] = ", ".join(
-        part for part in (first("street"), first("street2")) if part
-    )
-    values["source"] = first("source")
-
-    emails: list[str] = []
-    for index in plan.columns.get("email", []):
-        for address in _email_values(cell(index)):
-            if not is_valid_email(address):
-                problems.append(
-                    f"row {row_number}: '{shorten(address)}' is not a valid "
-                    "e-mail address"
-                )
-            elif (normalized := normalize_email(address)) not in emails:
-                emails.append(normalized)
-    values["email"] = emails[0] if emails else ""
-    values["other_emails"] = ", ".join(emails[1:])
-
-    phones: list[str] = []
-    for index in plan.columns.get("phone", []):
-        for number in _json_values(cell(index)) or [cell(index)]:
-            if number and number not in phones:
-                phones.append(number)
-    values["phone"] = phones[0] if phones else ""
-    values["other_phones"] = ", ".join(phones[1:])
 
     values["extra_json"] = json.dumps(extra, ensure_ascii=False)
     return values, problems
+
+
+def split_labels(text: str) -> list[str]:
+    """The labels in a cell such as "vip; fair, 2024": trimmed, each once.
+
+    Labels that differ only in case count as one; the first spelling is kept.
+    """
+    labels: list[str] = []
+    seen: set[str] = set()
+    for part in _LIST_SEPARATORS.split(text or ""):
+        label = " ".join(part.split())
+        if label and label.casefold() not in seen:
+            seen.add(label.casefold())
+            labels.append(label)
+    return labels
 
 
 def _is_company(value: str) -> bool:
@@ -610,18 +895,23 @@ def _email_values(value: str) -> list[str]:
     return [part.strip() for part in _EMAIL_SEPARATORS.split(value) if part.strip()]
 
 
-def _length_problems(values: dict, row_number: int) -> list[str]:
+def _length_problems(values: dict) -> list[str]:
     """A problem for every value longer than its column in the database."""
-    problems = []
+    return [
+        f"the {label} is too long ({length:,} characters, at most {limit:,})"
+        for label, length, limit in too_long(values)
+    ]
+
+
+def too_long(values: dict) -> list[tuple[str, int, int]]:
+    """Each record field longer than its column: its label, length and limit."""
+    found = []
     for name, value in values.items():
         limit = Record.__table__.c[name].type.length
         if limit is not None and len(value) > limit:
             label = _FIELD_LABELS.get(name, name.replace("_", " "))
-            problems.append(
-                f"row {row_number}: the {label} is too long ({len(value):,} "
-                f"characters, at most {limit:,})"
-            )
-    return problems
+            found.append((label, len(value), limit))
+    return found
 
 
 def source_for(filename: str, what: str = "CSV import") -> str:

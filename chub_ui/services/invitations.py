@@ -20,7 +20,7 @@ from chub_ui.models import (
     User,
     utcnow,
 )
-from chub_ui.services import auth, referrals
+from chub_ui.services import audit, auth, referral_lifecycle, referrals
 from chub_ui.services.auth import CurrentUser, hash_token
 from chub_ui.services.errors import InvalidInput, InvitationUnusable
 
@@ -50,6 +50,10 @@ UNUSABLE_MESSAGES = {
     "team_free": "This team invitation is on hold: the team's account is on the "
     "free plan now. Ask the person who invited you to upgrade it, then open the "
     "link again.",
+    "revoked": "This invitation was withdrawn: {referrer} revoked the referral.",
+    "declined": "This referral was declined, so its invitation can no longer be used.",
+    "referral_expired": "This referral expired on {day}, so its invitation can no "
+    "longer be used. Ask {referrer} to refer it again.",
 }
 # Known limit: existing accounts cannot join another team yet, because a user
 # belongs to exactly one account and moving one would strand its data.
@@ -80,6 +84,7 @@ def _find(session: Session, token: str | None) -> Invitation:
     ).first()
     if invitation is None:
         raise InvitationUnusable(UNUSABLE_MESSAGES["invalid"])
+    _refuse_closed_referral(session, invitation)
     if invitation.accepted_at is not None:
         raise InvitationUnusable(UNUSABLE_MESSAGES["used"])
     if invitation.expires_at <= utcnow():
@@ -92,6 +97,30 @@ def _find(session: Session, token: str | None) -> Invitation:
         if plan != PLAN_PAID:
             raise InvitationUnusable(UNUSABLE_MESSAGES["team_free"])
     return invitation
+
+
+def _refuse_closed_referral(session: Session, invitation: Invitation) -> None:
+    """InvitationUnusable when the invitation's referral was revoked, declined
+    or has expired; checked before "used", which would send the visitor to a
+    sign-in that shows nothing."""
+    if invitation.referral_id is None:
+        return
+    referral = session.get(Referral, invitation.referral_id)
+    state = referral_lifecycle.referral_state(referral)
+    referrer = session.get(User, referral.referrer_id)
+    referrer_name = referrer.full_name or referrer.email
+    if state == referral_lifecycle.STATE_REVOKED:
+        message = UNUSABLE_MESSAGES["revoked"].format(referrer=referrer_name)
+    elif state == referral_lifecycle.STATE_DECLINED:
+        message = UNUSABLE_MESSAGES["declined"]
+    elif referral_lifecycle.is_past_expiry(referral):
+        message = UNUSABLE_MESSAGES["referral_expired"].format(
+            day=referral_lifecycle.utc_text(referral.expires_at, "%Y-%m-%d"),
+            referrer=referrer_name,
+        )
+    else:
+        return
+    raise InvitationUnusable(message)
 
 
 def inspect_invitation(
@@ -164,7 +193,9 @@ def _grant(session: Session, invitation_id: int, user_id: int) -> str:
 
     Each referral granted here is one the user was not told about yet (made
     before their account existed), so each gets one notification, in the
-    caller's transaction.
+    caller's transaction. Revoked, declined and expired referrals are not
+    granted. The invitation's own referral and every one granted here become
+    "accepted", with a timeline step and an audit line each.
     """
     invitation = session.get(Invitation, invitation_id)
     invitation.accepted_by_id = user_id
@@ -177,6 +208,7 @@ def _grant(session: Session, invitation_id: int, user_id: int) -> str:
         .where(
             Referral.recipient_email == invitation.email,
             Referral.recipient_id.is_(None),
+            *referral_lifecycle.access_conditions(),
         )
         .values(recipient_id=user_id)
         .returning(Referral.id)
@@ -186,6 +218,17 @@ def _grant(session: Session, invitation_id: int, user_id: int) -> str:
     for referral_id in sorted(granted_ids):
         referral = session.get(Referral, referral_id, populate_existing=True)
         referrals.notify_recipient(session=session, referral=referral)
+    accepted_ids = set(granted_ids)
+    if invitation.referral_id is not None:
+        accepted_ids.add(invitation.referral_id)
+    for referral_id in sorted(accepted_ids):
+        referral = session.get(Referral, referral_id, populate_existing=True)
+        if referral.recipient_id == user_id and not referral_lifecycle.access_refusal(
+            session, referral
+        ):
+            referral_lifecycle.mark_accepted(
+                session, referral=referral, user_id=user_id, email=invitation.email
+            )
 
     if invitation.account_id is not None:
         return TEAM_LANDING_PATH
@@ -303,6 +346,16 @@ def register_from_invitation(
     except InvalidInput:
         session.rollback()
         raise
+    if team_account_id is not None:
+        audit.record_event(
+            session,
+            action=audit.TEAM_CHANGE,
+            account_id=team_account_id,
+            actor_id=user.id,
+            actor_email=email,
+            target=email,
+            detail="joined the team through an invitation",
+        )
     landing = _grant(session, invitation_id, user.id)
     session_token = auth.start_session(session, user)
     session.commit()

@@ -24,6 +24,7 @@ from sqlmodel import Session, func, select
 
 from chub_ui.db import open_session
 from chub_ui.models import Account, Document, Referral, User, utcnow
+from chub_ui.services import audit, referral_lifecycle
 from chub_ui.services.access import require_user
 from chub_ui.services.auth import CurrentUser, current_user_for
 from chub_ui.services.errors import InvalidInput, NotAllowed, NotSignedIn
@@ -820,16 +821,49 @@ def _get_document(session: Session, document_id) -> Document | None:
         return None
 
 
+def _open_grant(session: Session, user: CurrentUser, document_id: int) -> int | None:
+    """The id of the user's latest referral of the document that still holds.
+
+    Revoked, declined and expired referrals give no access.
+    """
+    return session.exec(
+        select(Referral.id)
+        .where(
+            Referral.document_id == document_id,
+            Referral.recipient_id == user.id,
+            *referral_lifecycle.access_conditions(),
+        )
+        .order_by(Referral.id.desc())
+    ).first()
+
+
 def _has_grant(session: Session, user: CurrentUser, document_id: int) -> bool:
-    return (
-        session.exec(
-            select(Referral.id).where(
-                Referral.document_id == document_id,
-                Referral.recipient_id == user.id,
-            )
-        ).first()
-        is not None
+    return _open_grant(session, user, document_id) is not None
+
+
+def record_download(*, session: Session, user: CurrentUser, document_id: int) -> None:
+    """Note a download the route is about to serve: an audit line, and for a
+    recipient their referral's first view. Commits.
+
+    Call it after document_for_download allowed the download.
+    """
+    document = session.get(Document, document_id)
+    referral_id = None
+    if document.owner_id != user.id:
+        referral_id = _open_grant(session, user, document.id)
+
+    audit.record_event(
+        session,
+        action=audit.DOWNLOAD,
+        actor=user,
+        account_id=document.account_id,
+        target=f"Document {document.name}",
+        detail="by its owner" if referral_id is None else f"referral #{referral_id}",
     )
+    if referral_id is not None:
+        referral = session.get(Referral, referral_id)
+        referral_lifecycle.mark_viewed(session, referral=referral, user=user)
+    session.commit()
 
 
 def document_for_download(
@@ -889,7 +923,7 @@ def list_library(
 
     Own documents are dated by their upload, referred ones by their referral;
     a document referred to the user more than once is listed once, by its
-    latest referral.
+    latest referral that still holds (not revoked, declined or expired).
 
     Args:
         session: an open session.
@@ -921,7 +955,11 @@ def list_library(
     ).where(Document.owner_id == user.id, *filters)
     latest = (
         select(func.max(Referral.id))
-        .where(Referral.recipient_id == user.id, Referral.document_id.is_not(None))
+        .where(
+            Referral.recipient_id == user.id,
+            Referral.document_id.is_not(None),
+            *referral_lifecycle.access_conditions(),
+        )
         .group_by(Referral.document_id)
     )
     shared = (

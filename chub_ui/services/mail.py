@@ -17,7 +17,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from chub_ui.db import get_engine
-from chub_ui.models import KIND_CONTACT, KIND_LEAD, OutboxMessage, utcnow
+from chub_ui.models import (
+    KIND_CONTACT,
+    KIND_LEAD,
+    Invitation,
+    OutboxMessage,
+    ReferralEvent,
+    utcnow,
+)
 from chub_ui.services.addresses import normalize_email
 from chub_ui.services.errors import InvalidInput
 from chub_ui.settings import settings
@@ -36,6 +43,10 @@ SMTP_TIMEOUT_SECONDS = 20
 STALE_AFTER = timedelta(minutes=10)
 NOT_CONFIGURED_ERROR = "not sent: no SMTP server configured"
 MESSAGE_ID_DOMAIN = "partner-network"
+# The steps the worker adds to a referral's timeline; referral_lifecycle
+# names the others.
+EVENT_MAIL_SENT = "mail_sent"
+EVENT_MAIL_FAILED = "mail_failed"
 
 MAX_SUBJECT_LENGTH = 300
 MAX_BODY_TEXT_LENGTH = 20000
@@ -85,6 +96,7 @@ class OutgoingMail:
         body_html: the HTML part.
         created_at: when the row was queued; part of the Message-ID.
         attempts: failed attempts before this one.
+        invitation_id: the invitation the mail carries, if any.
     """
 
     id: int
@@ -94,6 +106,7 @@ class OutgoingMail:
     body_html: str
     created_at: datetime
     attempts: int
+    invitation_id: int | None = None
 
     @classmethod
     def from_row(cls, row: OutboxMessage) -> "OutgoingMail":
@@ -113,6 +126,7 @@ class OutgoingMail:
             body_html=row.body_html,
             created_at=row.created_at,
             attempts=row.attempts,
+            invitation_id=row.invitation_id,
         )
 
 
@@ -551,6 +565,23 @@ def _claim(open_session: SessionFactory, outbox_id: int) -> OutgoingMail | None:
         return OutgoingMail.from_row(row)
 
 
+def _add_referral_event(
+    session: Session, outgoing: OutgoingMail, kind: str, detail: str = ""
+) -> None:
+    """Put a mail step on the timeline of the referral the mail invites to, if any.
+
+    Written in the session that marks the outbox row, so the row's state and
+    the timeline never disagree.
+    """
+    if outgoing.invitation_id is None:
+        return
+    referral_id = session.exec(
+        select(Invitation.referral_id).where(Invitation.id == outgoing.invitation_id)
+    ).first()
+    if referral_id is not None:
+        session.add(ReferralEvent(referral_id=referral_id, kind=kind, detail=detail))
+
+
 def _mark_sent(open_session: SessionFactory, outgoing: OutgoingMail) -> None:
     with open_session() as session:
         session.exec(
@@ -559,18 +590,37 @@ def _mark_sent(open_session: SessionFactory, outgoing: OutgoingMail) -> None:
             .values(status=STATUS_SENT, sent_at=utcnow(), last_error="")
             .execution_options(synchronize_session=False)
         )
+        _add_referral_event(session, outgoing, EVENT_MAIL_SENT)
         session.commit()
     logger.info(
         "mail sent: outbox #%s to @%s", outgoing.id, _domain_of(outgoing.to_address)
     )
 
 
+def _is_permanent(error: BaseException) -> bool:
+    """Whether the server refused this message for good, so retrying cannot help.
+
+    Only a 5xx answer to the recipient or to the message counts: a refused
+    login or sender is the operator's settings, which a retry may outlive.
+    """
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _reply in error.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(error, smtplib.SMTPDataError):
+        return error.smtp_code >= 500
+    return False
+
+
 def _mark_failed_attempt(
-    open_session: SessionFactory, outgoing: OutgoingMail, reason: str
+    open_session: SessionFactory,
+    outgoing: OutgoingMail,
+    reason: str,
+    *,
+    permanent: bool = False,
 ) -> None:
     attempts = outgoing.attempts + 1
     now = utcnow()
-    if attempts >= MAX_ATTEMPTS:
+    if permanent or attempts >= MAX_ATTEMPTS:
         values = {"status": STATUS_FAILED, "claimed_at": None}
     else:
         retry_at = now + timedelta(seconds=BACKOFF_SECONDS * 2**attempts)
@@ -586,10 +636,13 @@ def _mark_failed_attempt(
             .values(attempts=attempts, last_error=reason, **values)
             .execution_options(synchronize_session=False)
         )
+        # Every failed attempt is a step the referrer may want to see, with
+        # the server's reason; a later success adds mail_sent after it.
+        _add_referral_event(session, outgoing, EVENT_MAIL_FAILED, reason)
         session.commit()
 
     domain = _domain_of(outgoing.to_address)
-    if attempts >= MAX_ATTEMPTS:
+    if permanent or attempts >= MAX_ATTEMPTS:
         logger.error(
             "mail failed for good: outbox #%s to @%s after %s attempts: %s",
             outgoing.id,
@@ -648,7 +701,12 @@ def deliver_due(
         except Exception as error:
             # Whatever went wrong, the row must leave 'sending' with a reason,
             # and the rest of the batch still gets its turn.
-            _mark_failed_attempt(open_session, outgoing, _short_reason(error, target))
+            _mark_failed_attempt(
+                open_session,
+                outgoing,
+                _short_reason(error, target),
+                permanent=_is_permanent(error),
+            )
         else:
             _mark_sent(open_session, outgoing)
             sent += 1

@@ -19,7 +19,9 @@ KIND_REFERRAL = "referral"
 KIND_SHARED = "shared"
 KIND_SAVED = "saved"
 KIND_TEAM_MESSAGE = "team_message"
-KINDS = (KIND_REFERRAL, KIND_SHARED, KIND_SAVED, KIND_TEAM_MESSAGE)
+# A recipient declined a referral; the referrer reads the reason.
+KIND_DECLINED = "declined"
+KINDS = (KIND_REFERRAL, KIND_SHARED, KIND_SAVED, KIND_TEAM_MESSAGE, KIND_DECLINED)
 
 SHOW_ALL = "all"
 SHOW_UNREAD = "unread"
@@ -47,7 +49,7 @@ def notify(
     Args:
         session: the database session of the change that causes it.
         user_id: who is notified.
-        kind: referral, shared, saved or team_message.
+        kind: referral, shared, saved, team_message or declined.
         text: what the user reads; cut to the column's length if longer.
         link: the page it opens, or "".
         actor_id: the user who caused it, if any.

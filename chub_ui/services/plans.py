@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from chub_ui.models import PLAN_FREE, PLAN_PAID, Account, Invitation, User, utcnow
-from chub_ui.services import mail
+from chub_ui.services import audit, mail
 from chub_ui.services.access import require_user
 from chub_ui.services.addresses import normalize_email
 from chub_ui.services.auth import CurrentUser, hash_token
@@ -124,6 +124,14 @@ def change_plan(*, session: Session, user: CurrentUser, plan: str) -> str:
     old_plan = account.plan
     account.plan = new_plan
     session.add(account)
+    if old_plan != new_plan:
+        audit.record_event(
+            session,
+            action=audit.PLAN_CHANGE,
+            actor=user,
+            target=account.name,
+            detail=f"{PLAN_NAMES.get(old_plan, old_plan)} to {PLAN_NAMES[new_plan]}",
+        )
     session.commit()
 
     logger.info(
@@ -260,6 +268,13 @@ def invite_team_member(*, session: Session, user: CurrentUser, email: str) -> di
         body_text=body_text,
         body_html=body_html,
         invitation_id=invitation.id,
+    )
+    audit.record_event(
+        session,
+        action=audit.TEAM_CHANGE,
+        actor=user,
+        target=address,
+        detail="team invitation sent",
     )
     status = outbox.status
     invitation_id = invitation.id

@@ -1,9 +1,8 @@
 """Referring leads, contacts and documents by e-mail, and what recipients see."""
 
 import logging
-import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
@@ -15,16 +14,15 @@ from chub_ui.models import (
     KIND_LEAD,
     Document,
     Invitation,
-    OutboxMessage,
     Record,
     Referral,
     User,
     utcnow,
 )
-from chub_ui.services import mail, notifications
+from chub_ui.services import audit, mail, notifications, referral_lifecycle
 from chub_ui.services.access import require_user
 from chub_ui.services.addresses import normalize_email
-from chub_ui.services.auth import CurrentUser, hash_token
+from chub_ui.services.auth import CurrentUser
 from chub_ui.services.errors import InvalidInput, NotAllowed
 from chub_ui.services.library import get_own_document
 from chub_ui.services.records import (
@@ -50,6 +48,8 @@ MAIL_STATE_LABELS = {
 }
 # How a recipient's notification names what was referred.
 _ARTICLES = {KIND_LEAD: "a lead", KIND_CONTACT: "a contact"}
+# How an audit line names it.
+_KIND_LABELS = {KIND_LEAD: "Lead", KIND_CONTACT: "Contact", ITEM_DOCUMENT: "Document"}
 
 
 @dataclass(frozen=True)
@@ -141,22 +141,160 @@ class _ReferredItem:
         return Referral.record_id == self.record_id
 
 
+def record_item(record: Record) -> _ReferredItem:
+    """A lead or contact as something to refer."""
+    return _ReferredItem(
+        record_id=record.id,
+        document_id=None,
+        label=record.name,
+        kind=record.kind,
+        noun="a record",
+    )
+
+
 def _open_referral(
     session: Session, item: _ReferredItem, address: str
 ) -> tuple[Referral, Invitation | None] | None:
-    """The latest referral of the item to the address that still counts."""
+    """The latest referral of the item to the address that still counts.
+
+    A revoked, declined or expired referral no longer counts, so the item
+    may be referred to the address again.
+    """
     rows = session.exec(
         select(Referral, Invitation)
         .join(Invitation, Invitation.referral_id == Referral.id, isouter=True)
         .where(item.matches(), Referral.recipient_email == address)
-        .order_by(Referral.id.desc())
+        .order_by(Referral.id.desc(), Invitation.id.desc())
     ).all()
+    now = utcnow()
     for referral, invitation in rows:
+        if referral_lifecycle.referral_state(referral, now) in (
+            referral_lifecycle.CLOSED_STATES
+        ):
+            continue
         if referral.recipient_id is not None:
             return referral, invitation
         if invitation_state(invitation) == "pending":
             return referral, invitation
     return None
+
+
+def open_referral_reason(session: Session, item: _ReferredItem, address: str) -> str:
+    """Why the item cannot be referred to the address now, or "" if it can."""
+    existing = _open_referral(session, item, address)
+    if existing is None:
+        return ""
+    referral, invitation = existing
+    if referral.recipient_id is not None and invitation_state(invitation) != "pending":
+        return "already has it"
+    return (
+        f"an invitation sent {referral.created_at:%Y-%m-%d %H:%M} UTC is still pending"
+    )
+
+
+@dataclass(frozen=True)
+class QueuedReferral:
+    """A referral written but not yet committed, and what to log once it is."""
+
+    outcome: ReferOutcome
+    label: str
+    record_id: int | None
+    document_id: int | None
+    link: str
+    mail_status: str
+
+
+def add_referral(
+    session: Session,
+    *,
+    user: CurrentUser,
+    item: _ReferredItem,
+    address: str,
+    message: str,
+    expires_at: datetime | None = None,
+) -> QueuedReferral:
+    """Write one referral of a checked item to a checked address; caller commits.
+
+    With it go its invitation, the e-mail in the outbox, the "invited" step of
+    its timeline, an audit line and, for a recipient who already has an
+    account, their notification: the recipient is granted the item at once.
+    """
+    recipient = session.exec(select(User).where(User.email == address)).first()
+    referral = Referral(
+        record_id=item.record_id,
+        document_id=item.document_id,
+        referrer_id=user.id,
+        recipient_email=address,
+        recipient_id=recipient.id if recipient else None,
+        message=message,
+        expires_at=expires_at,
+    )
+    session.add(referral)
+    session.flush()
+    invitation, token = referral_lifecycle.new_invitation(
+        session, referral=referral, inviter_id=user.id
+    )
+    link = invitation_link(token)
+    subject, body_text, body_html = mail.invitation_message(
+        inviter_name=user.display_name,
+        item_label=item.label,
+        item_kind=item.kind,
+        message=message,
+        link=link,
+    )
+    outbox = mail.queue_message(
+        session,
+        to_address=address,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        invitation_id=invitation.id,
+    )
+    if recipient is not None:
+        notify_recipient(session=session, referral=referral)
+    referral_lifecycle.add_event(
+        session,
+        referral_id=referral.id,
+        kind=referral_lifecycle.EVENT_INVITED,
+        actor_id=user.id,
+        detail=f"expires {referral_lifecycle.utc_text(expires_at, '%Y-%m-%d')}"
+        if expires_at
+        else "",
+    )
+    audit.record_event(
+        session,
+        action=audit.REFER,
+        actor=user,
+        target=f"{_KIND_LABELS.get(item.kind, 'Item')} {item.label} to {address}",
+        detail=f"referral #{referral.id}",
+    )
+    return QueuedReferral(
+        outcome=ReferOutcome(
+            referral_id=referral.id,
+            recipient_email=address,
+            recipient_has_account=recipient is not None,
+            mail_status=MAIL_STATE_LABELS.get(outbox.status, outbox.status),
+        ),
+        label=item.label,
+        record_id=item.record_id,
+        document_id=item.document_id,
+        link=link,
+        mail_status=outbox.status,
+    )
+
+
+def log_queued(queued: QueuedReferral) -> None:
+    """Log a committed referral; without SMTP, with its link."""
+    referral_id = queued.outcome.referral_id
+    if queued.document_id is not None:
+        logger.info(
+            "referral %s of document %s queued", referral_id, queued.document_id
+        )
+    else:
+        logger.info("referral %s of record %s queued", referral_id, queued.record_id)
+    if queued.mail_status == mail.STATUS_UNSENT:
+        # Without SMTP the log is the only way to the link (demo and dev only).
+        logger.warning("no SMTP server configured; invitation link: %s", queued.link)
 
 
 def _refer(
@@ -166,6 +304,7 @@ def _refer(
     item: _ReferredItem,
     to_email: str,
     message: str,
+    expires_at: datetime | None = None,
 ) -> ReferOutcome:
     """Refer an item the caller may refer; the shared part of every referral.
 
@@ -191,64 +330,18 @@ def _refer(
             "invitation was sent."
         )
 
-    recipient = session.exec(select(User).where(User.email == address)).first()
-    referral = Referral(
-        record_id=item.record_id,
-        document_id=item.document_id,
-        referrer_id=user.id,
-        recipient_email=address,
-        recipient_id=recipient.id if recipient else None,
-        message=text,
-    )
-    session.add(referral)
-    session.flush()
-    token = secrets.token_urlsafe(32)
-    now = utcnow()
-    invitation = Invitation(
-        token_hash=hash_token(token),
-        email=address,
-        inviter_id=user.id,
-        referral_id=referral.id,
-        created_at=now,
-        expires_at=now + timedelta(days=settings.invitation_days),
-    )
-    session.add(invitation)
-    session.flush()
-    link = invitation_link(token)
-    subject, body_text, body_html = mail.invitation_message(
-        inviter_name=user.display_name,
-        item_label=item.label,
-        item_kind=item.kind,
-        message=text,
-        link=link,
-    )
-    outbox = mail.queue_message(
+    queued = add_referral(
         session,
-        to_address=address,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        invitation_id=invitation.id,
+        user=user,
+        item=item,
+        address=address,
+        message=text,
+        expires_at=expires_at,
     )
-    if recipient is not None:
-        notify_recipient(session=session, referral=referral)
-    status = outbox.status
-    referral_id = referral.id
     session.commit()
 
-    if item.document_id is not None:
-        logger.info("referral %s of document %s queued", referral_id, item.document_id)
-    else:
-        logger.info("referral %s of record %s queued", referral_id, item.record_id)
-    if status == mail.STATUS_UNSENT:
-        # Without SMTP the log is the only way to the link (demo and dev only).
-        logger.warning("no SMTP server configured; invitation link: %s", link)
-    return ReferOutcome(
-        referral_id=referral_id,
-        recipient_email=address,
-        recipient_has_account=recipient is not None,
-        mail_status=MAIL_STATE_LABELS.get(status, status),
-    )
+    log_queued(queued)
+    return queued.outcome
 
 
 def refer_record(
@@ -271,13 +364,7 @@ def refer_record(
             is too long, or a referral to that address that is still open.
     """
     record = get_own_record(session=session, user=user, record_id=record_id)
-    item = _ReferredItem(
-        record_id=record.id,
-        document_id=None,
-        label=record.name,
-        kind=record.kind,
-        noun="a record",
-    )
+    item = record_item(record)
     return _refer(
         session=session, user=user, item=item, to_email=to_email, message=message
     )
@@ -317,32 +404,40 @@ def refer_document(
 
 
 def _history(session: Session, item: _ReferredItem) -> list[dict]:
-    """The referrals of one item, newest first, with invitation and mail state."""
-    rows = session.exec(
-        select(Referral, Invitation, OutboxMessage)
-        .join(Invitation, Invitation.referral_id == Referral.id, isouter=True)
-        .join(
-            OutboxMessage,
-            OutboxMessage.invitation_id == Invitation.id,
-            isouter=True,
-        )
+    """The referrals of one item, newest first, with lifecycle and mail state.
+
+    Each entry: id and referral_id (the same), recipient_email, sent_at,
+    state (a referral_lifecycle state), state_label, mail_status, mail_error,
+    message and link (the referral's timeline page).
+    """
+    referrals = session.exec(
+        select(Referral)
         .where(item.matches())
         .order_by(Referral.created_at.desc(), Referral.id.desc())
     ).all()
-    return [
-        {
-            "id": referral.id,
-            "recipient_email": referral.recipient_email,
-            "sent_at": f"{referral.created_at:%Y-%m-%d %H:%M} UTC",
-            "state": invitation_state(invitation),
-            "mail_status": MAIL_STATE_LABELS.get(outbox.status, outbox.status)
-            if outbox
-            else "",
-            "mail_error": outbox.last_error if outbox else "",
-            "message": referral.message,
-        }
-        for referral, invitation, outbox in rows
-    ]
+    mail_states = referral_lifecycle.latest_mail(
+        session, [referral.id for referral in referrals]
+    )
+    now = utcnow()
+    entries = []
+    for referral in referrals:
+        state = referral_lifecycle.referral_state(referral, now)
+        status, error = mail_states.get(referral.id, ("", ""))
+        entries.append(
+            {
+                "id": referral.id,
+                "referral_id": referral.id,
+                "recipient_email": referral.recipient_email,
+                "sent_at": f"{referral.created_at:%Y-%m-%d %H:%M} UTC",
+                "state": state,
+                "state_label": referral_lifecycle.STATE_LABELS[state],
+                "mail_status": MAIL_STATE_LABELS.get(status, status),
+                "mail_error": "" if status == mail.STATUS_SENT else error,
+                "message": referral.message,
+                "link": routes.sent_referral_url(referral.id),
+            }
+        )
+    return entries
 
 
 def referral_history(
@@ -351,14 +446,7 @@ def referral_history(
     """To whom a record was referred, when, and the invitation's state."""
     record = get_own_record(session=session, user=user, record_id=record_id)
 
-    item = _ReferredItem(
-        record_id=record.id,
-        document_id=None,
-        label=record.name,
-        kind=record.kind,
-        noun="a record",
-    )
-    return _history(session, item)
+    return _history(session, record_item(record))
 
 
 def document_referral_history(
@@ -385,12 +473,17 @@ def document_referral_history(
 def list_referred_to_me(
     *, session: Session, user: CurrentUser, search: str = "", page: int = 1
 ) -> Page:
-    """Leads and contacts referred to the user, newest first, searched, paged."""
+    """Leads and contacts referred to the user, newest first, searched, paged.
+
+    Revoked, declined and expired referrals are left out: the recipient no
+    longer has them.
+    """
     user = require_user(user)
 
     referrer = sa.orm.aliased(User)
     conditions = [
         Referral.recipient_id == user.id,
+        *referral_lifecycle.access_conditions(),
         *search_conditions(search, Record.name, Record.company, Record.email),
     ]
     base = select(Referral, Record, referrer).join(
@@ -425,7 +518,17 @@ def list_referred_to_me(
 
 
 def referral_detail(*, session: Session, user: CurrentUser, referral_id: int) -> dict:
-    """Everything a recipient may see of a referral; NotAllowed for anyone else."""
+    """Everything a recipient may see of a referral; NotAllowed for anyone else.
+
+    The recipient's first open is the referral's "viewed" step, committed
+    here. Besides the record, the dict has state (a referral_lifecycle state)
+    and can_decline (bool).
+
+    Raises:
+        NotSignedIn: without a user.
+        NotAllowed: a missing referral or someone else's; a revoked, declined
+            or expired one, saying which; or a document's.
+    """
     user = require_user(user)
     missing = NotAllowed("This referral does not exist or was not referred to you.")
     try:
@@ -434,11 +537,18 @@ def referral_detail(*, session: Session, user: CurrentUser, referral_id: int) ->
         raise missing from None
     if referral is None or referral.recipient_id != user.id:
         raise missing
+    refusal = referral_lifecycle.access_refusal(session, referral)
+    if refusal:
+        raise NotAllowed(refusal)
     if referral.record_id is None:
         raise NotAllowed("This referral is a document: find it in your Library.")
 
+    if referral_lifecycle.mark_viewed(session, referral=referral, user=user):
+        session.commit()
+        session.refresh(referral)
     record = session.get(Record, referral.record_id)
     by = session.get(User, referral.referrer_id)
+    state = referral_lifecycle.referral_state(referral)
     return {
         "id": referral.id,
         "kind": record.kind.capitalize(),
@@ -448,4 +558,12 @@ def referral_detail(*, session: Session, user: CurrentUser, referral_id: int) ->
         "referrer_email": by.email,
         "message": referral.message,
         "referred_at": f"{referral.created_at:%Y-%m-%d %H:%M} UTC",
+        "state": state,
+        "can_decline": state
+        in (
+            referral_lifecycle.STATE_INVITED,
+            referral_lifecycle.STATE_ACCEPTED,
+            referral_lifecycle.STATE_VIEWED,
+        ),
+        "expires_at": referral_lifecycle.utc_text(referral.expires_at, "%Y-%m-%d"),
     }

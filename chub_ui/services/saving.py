@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from chub_ui import routes
 from chub_ui.models import KIND_CONTACT, KIND_LEAD, Record, Referral, User
-from chub_ui.services import notifications
+from chub_ui.services import notifications, referral_lifecycle
 from chub_ui.services.auth import CurrentUser
 from chub_ui.services.errors import InvalidInput, NotAllowed
 from chub_ui.services.plans import require_paid_account
@@ -91,13 +91,19 @@ def name_and_company_key(name: str, company: str) -> tuple[str, str] | None:
 def _received_record(
     session: Session, user: CurrentUser, referral_id: int
 ) -> tuple[Referral, Record]:
-    """A record referral made to the user, with its record, or NotAllowed."""
+    """A record referral made to the user, with its record, or NotAllowed.
+
+    A revoked, declined or expired referral is refused with the reason.
+    """
     referral = session.get(Referral, clean_id(referral_id))
     if referral is None or referral.recipient_id != user.id or not referral.record_id:
         raise NotAllowed("This referral does not exist or was not referred to you.")
     record = session.get(Record, referral.record_id)
     if record is None:
         raise NotAllowed("This referral does not exist or was not referred to you.")
+    refusal = referral_lifecycle.access_refusal(session, referral)
+    if refusal:
+        raise NotAllowed(refusal)
     return referral, record
 
 
@@ -199,7 +205,8 @@ def save_as_own(
 ) -> dict:
     """Copy a lead or contact referred to the user into their account's records.
 
-    The copy and the referrer's notification are committed together. A second
+    The copy, the referrer's notification, the referral's "saved" state with
+    its timeline step, and the audit line are committed together. A second
     save of the same referral, at once from another tab or later, finds the
     first copy instead of making another. The referrer's record is only read.
 
@@ -219,8 +226,8 @@ def save_as_own(
     Raises:
         PlanRequired: the account is on the free plan, however this is called.
         InvalidInput: the kind is neither lead nor contact.
-        NotAllowed: the referral does not exist, is of a document, or was
-            made to someone else.
+        NotAllowed: the referral does not exist, is of a document, was made
+            to someone else, or was revoked, declined or has expired.
     """
     user = require_paid_account(
         session=session, user=user, message=SAVE_AS_PLAN_MESSAGE
@@ -263,6 +270,7 @@ def save_as_own(
     try:
         session.flush()
         record_id = copy.id
+        referral_lifecycle.mark_saved(session, referral=referral, user=user)
         session.commit()
     except IntegrityError:
         # Another tab saved the same referral first: answer with its copy.

@@ -18,7 +18,6 @@ from chub_ui.services.auth import CurrentUser
 from chub_ui.services.errors import InvalidInput
 from chub_ui.services.importing import count, shorten
 from chub_ui.services.text import printable_only
-from chub_ui.settings import settings
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +132,7 @@ class _RawCard:
     """The lines between one BEGIN:VCARD and its END:VCARD."""
 
     number: int
+    line: int
     lines: list[_Line] = field(default_factory=list)
     closed: bool = False
     # How deep inside cards held by this one (a 2.1 AGENT) the reading is.
@@ -144,15 +144,37 @@ class _RawCard:
 class _CardReport:
     """What reading the cards found, gathered across the file."""
 
-    problems: list[str] = field(default_factory=list)
+    # Per card number: what is wrong with it.
+    problems: dict[int, list[str]] = field(default_factory=dict)
     binaries: dict[str, int] = field(default_factory=dict)
     nameless: dict[str, list[int]] = field(default_factory=dict)
     empty: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
-def parse_vcards(data: bytes) -> tuple[list[dict], list[str]]:
-    """Read every card of a vCard file into the values of a record.
+@dataclass(frozen=True)
+class VcardCard:
+    """One card with details or problems: where it starts, values, problems."""
+
+    number: int
+    line: int
+    # The record fields and "extra", or None when the card has problems.
+    values: dict | None
+    problems: list[str]
+
+
+@dataclass
+class VcardFile:
+    """A vCard file read card by card, before anything is saved."""
+
+    encoding: str
+    cards: list[VcardCard]
+    notes: list[str]
+    photos_skipped: int
+
+
+def read_vcard_file(data: bytes) -> VcardFile:
+    """Read every card of a vCard file, keeping each card's problems apart.
 
     vobject reads 2.1 files badly, so the text is repaired first: folded lines
     are unfolded, quoted-printable values are joined across their soft line
@@ -165,23 +187,20 @@ def parse_vcards(data: bytes) -> tuple[list[dict], list[str]]:
         data: the uploaded file as it arrived.
 
     Returns:
-        One dict per card with content, in file order, holding the Record
-        fields (name, company, job_title, email, other_emails, phone,
+        The encoding; per card that has details or problems, in file order, a
+        VcardCard with its number, the line of its BEGIN:VCARD, its values (the
+        Record fields name, company, job_title, email, other_emails, phone,
         other_phones, website, street, city, region, postal_code, country,
-        description) and "extra", a dict of every other value by label; and
-        notes on what was skipped or guessed.
+        description, and "extra", a dict of every other value by label) or
+        None, and its problems; notes on what was skipped or guessed; and how
+        many photos were left out.
 
     Raises:
-        InvalidInput: for an unreadable, empty or too large file, too many
-            cards, or any card with a problem; the message names the cards.
+        InvalidInput: for an unreadable, empty or too large file, a file
+            without cards, or too many cards.
     """
-    if len(data) > settings.import_max_bytes:
-        megabytes = settings.import_max_bytes / (1024 * 1024)
-        raise InvalidInput(
-            f"The file is larger than {megabytes:g} MB. Split it into smaller files "
-            "and import them one by one."
-        )
-    text, notes = importing.decode_text(
+    importing.check_size(data)
+    text, encoding, notes = importing.decode(
         data,
         unreadable=UNREADABLE,
         binary_hint="not a contacts export. Export the contacts as vCard (.vcf) "
@@ -204,14 +223,63 @@ def parse_vcards(data: bytes) -> tuple[list[dict], list[str]]:
     cards = []
     for raw_card in raw_cards:
         values = _read_card(raw_card, report)
-        if values is not None:
-            cards.append(values)
-    if report.problems:
-        raise InvalidInput(importing.problems_message(report.problems, "cards"))
+        problems = report.problems.get(raw_card.number, [])
+        if values is not None or problems:
+            cards.append(
+                VcardCard(
+                    number=raw_card.number,
+                    line=raw_card.line,
+                    values=values,
+                    problems=problems,
+                )
+            )
 
     notes.extend(report.notes)
     notes.extend(_summary_notes(report))
-    return cards, notes
+    return VcardFile(
+        encoding=encoding,
+        cards=cards,
+        notes=notes,
+        photos_skipped=report.binaries.get("photo", 0),
+    )
+
+
+def parse_vcards(data: bytes) -> tuple[list[dict], list[str]]:
+    """Read every card of a vCard file into the values of a record.
+
+    Args:
+        data: the uploaded file as it arrived.
+
+    Returns:
+        One dict per card with content, in file order, holding the Record
+        fields and "extra" (see read_vcard_file); and notes on what was
+        skipped or guessed.
+
+    Raises:
+        InvalidInput: for an unreadable, empty or too large file, too many
+            cards, or any card with a problem; the message names the cards.
+    """
+    vcard_file = read_vcard_file(data)
+    problems = [
+        f"card {card.number}: {problem}"
+        for card in vcard_file.cards
+        for problem in card.problems
+    ]
+    if problems:
+        raise InvalidInput(importing.problems_message(problems, "cards"))
+    cards = [card.values for card in vcard_file.cards]
+    return cards, vcard_file.notes
+
+
+def record_values(values: dict, *, source: str) -> dict:
+    """The fields of a Record for a card's values, with its source."""
+    fields = {name: values[name] for name in _RECORD_FIELDS}
+    return {
+        **fields,
+        "source": source,
+        "labels": "",
+        "extra_json": json.dumps(values["extra"], ensure_ascii=False),
+    }
 
 
 def import_vcards(
@@ -259,19 +327,15 @@ def import_vcards(
         raise
 
     source = importing.source_for(filename, "vCard import")
-    records = []
-    for values in cards:
-        fields = {name: values[name] for name in _RECORD_FIELDS}
-        records.append(
-            Record(
-                account_id=user.account_id,
-                created_by_id=user.id,
-                kind=kind,
-                source=source,
-                extra_json=json.dumps(values["extra"], ensure_ascii=False),
-                **fields,
-            )
+    records = [
+        Record(
+            account_id=user.account_id,
+            created_by_id=user.id,
+            kind=kind,
+            **record_values(values, source=source),
         )
+        for values in cards
+    ]
     record_ids = importing.save_records(
         session=session, user=user, kind=kind, records=records, what="a vCard file"
     )
@@ -377,7 +441,7 @@ def _split_cards(lines: list[_Line]) -> tuple[list[_RawCard], int]:
                         f"The file has more than {importing.MAX_ROWS:,} cards. "
                         "Split it into smaller files and import them one by one."
                     )
-                card = _RawCard(number=len(cards) + 1)
+                card = _RawCard(number=len(cards) + 1, line=line.number)
                 cards.append(card)
             else:
                 outside += 1
@@ -401,7 +465,7 @@ def _read_card(raw_card: _RawCard, report: _CardReport) -> dict | None:
     """The record values of one card, or None when it has none or has problems."""
     number = raw_card.number
     if not raw_card.closed:
-        report.problems.append(f"card {number}: it has no END:VCARD line")
+        report.problems[number] = ["it has no END:VCARD line"]
         return None
     if raw_card.embedded:
         report.notes.append(
@@ -417,10 +481,10 @@ def _read_card(raw_card: _RawCard, report: _CardReport) -> dict | None:
     for line in raw_card.lines:
         prop = _split_property(line.text)
         if prop is None:
-            report.problems.append(
-                f"card {number}: line {line.number} could not be read "
+            report.problems[number] = [
+                f"line {line.number} could not be read "
                 f"('{shorten(printable_only(line.text))}')"
-            )
+            ]
             return None
         text = _repair(prop, number, report)
         if text is not None:
@@ -434,7 +498,7 @@ def _read_card(raw_card: _RawCard, report: _CardReport) -> dict | None:
     except Exception:
         # vobject raises many kinds of errors on malformed input; all mean the
         # card cannot be read.
-        report.problems.append(f"card {number}: {_unreadable_line(repaired)}")
+        report.problems[number] = [_unreadable_line(repaired)]
         return None
     return _card_values(component, number, report)
 
@@ -672,12 +736,11 @@ def _card_values(card, number: int, report: _CardReport) -> dict | None:
                 break
         else:
             problems.append(
-                f"card {number}: no name, and no company, e-mail address or phone "
-                "number to use as one"
+                "no name, and no company, e-mail address or phone number to use as one"
             )
-    problems.extend(_length_problems(values, extra, number))
+    problems.extend(_length_problems(values, extra))
     if problems:
-        report.problems.extend(problems)
+        report.problems[number] = problems
         return None
     return {**values, "extra": extra}
 
@@ -737,9 +800,7 @@ def _read_emails(card: _CardValues, emails: list) -> None:
         try:
             address = normalize_email(text)
         except InvalidInput:
-            card.problems.append(
-                f"card {card.number}: '{shorten(text)}' is not a valid e-mail address"
-            )
+            card.problems.append(f"'{shorten(text)}' is not a valid e-mail address")
             continue
         if address not in found:
             found.append(address)
@@ -884,7 +945,7 @@ def _put(extra: dict[str, str], label: str, value: str) -> None:
     extra[key] = value
 
 
-def _length_problems(values: dict, extra: dict, number: int) -> list[str]:
+def _length_problems(values: dict, extra: dict) -> list[str]:
     """A problem for every value longer than its column in the database."""
     lengths = {name: len(value) for name, value in values.items()}
     lengths["extra_json"] = len(json.dumps(extra, ensure_ascii=False))
@@ -894,8 +955,7 @@ def _length_problems(values: dict, extra: dict, number: int) -> list[str]:
         if limit is not None and length > limit:
             label = _FIELD_LABELS.get(name, name.replace("_", " "))
             problems.append(
-                f"card {number}: the {label} is too long ({length:,} characters, "
-                f"at most {limit:,})"
+                f"the {label} is too long ({length:,} characters, at most {limit:,})"
             )
     return problems
 

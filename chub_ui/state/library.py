@@ -71,6 +71,18 @@ class LibraryState(PagedListMixin, TaggingMixin, SessionState):
         return self._load_page()
 
     @rx.event
+    def refresh_library(self, _tick: str = ""):
+        """Read the open page of the list again; the page's timer calls this.
+
+        A document whose referral was revoked or expired leaves an open Library
+        this way. Search, type filter, uploads and messages stay as they are.
+        """
+        redirect = self._load_page()
+        if redirect is not None:
+            self.items = []
+        return redirect
+
+    @rx.event
     def set_type_filter(self, label: str):
         """Show one type of document, or every type."""
         self.type_filter = label if label in library.type_labels() else ""

@@ -5,7 +5,7 @@ import logging
 import reflex as rx
 
 from chub_ui.models import ITEM_RECORD
-from chub_ui.services import referrals, saving, tags
+from chub_ui.services import referral_lifecycle, referrals, saving, tags
 from chub_ui.services.errors import NotSignedIn, ServiceError
 from chub_ui.state.paging import PagedListMixin
 from chub_ui.state.session import SessionState
@@ -23,6 +23,9 @@ class ReferralsState(PagedListMixin, TaggingMixin, SessionState):
     save_error: str = ""
     save_result: dict = {}
     duplicates: list[dict] = []
+    gone_message: str = ""
+    decline_open: bool = False
+    decline_error: str = ""
 
     def _tags_by_referral(self, session, user, referral_ids: list[int]) -> dict:
         record_ids = tags.record_ids_of_referrals(
@@ -102,8 +105,65 @@ class ReferralsState(PagedListMixin, TaggingMixin, SessionState):
         """Load the referral named in the address, if it was referred to you."""
         self.detail, self.detail_error = {}, ""
         self.save_error, self.save_result, self.duplicates = "", {}, []
+        self.gone_message, self.decline_open, self.decline_error = "", False, ""
         self.is_loading = True
         return self._load_detail()
+
+    def _forget_referral(self, message: str) -> None:
+        """Drop every field of the referral from the state, and say why."""
+        self.detail, self.save_result, self.duplicates = {}, {}, []
+        self.save_error, self.decline_open = "", False
+        self.gone_message = message
+
+    @rx.event
+    def check_access(self, _tick: str = ""):
+        """Ask again whether the open referral may still be seen.
+
+        The page's timer calls this every few seconds, so a referral that its
+        referrer revokes, or that expires, vanishes from an open page at once.
+        """
+        if not self.detail:
+            return None
+        with rx.session() as session:
+            user = self._user_from_token(session)
+            if user is None:
+                self._forget_referral(NotSignedIn().message)
+                return self._login_redirect()
+            try:
+                referrals.referral_detail(
+                    session=session, user=user, referral_id=self._path_id()
+                )
+            except ServiceError as error:
+                self._forget_referral(error.message)
+        return None
+
+    @rx.event
+    def set_decline_open(self, is_open: bool):
+        """Open or close the Decline dialog, with no old refusal in it."""
+        self.decline_open, self.decline_error = bool(is_open), ""
+
+    @rx.event
+    def decline_referral(self, form_data: dict):
+        """Decline the open referral, with an optional reason for the referrer."""
+        self.decline_error = ""
+        with rx.session() as session:
+            try:
+                user = self._user_from_token(session)
+                if user is None:
+                    raise NotSignedIn()
+                referral_lifecycle.decline_referral(
+                    session=session,
+                    user=user,
+                    referral_id=self._path_id(),
+                    reason=str(form_data.get("reason", "")),
+                )
+            except ServiceError as error:
+                self.decline_error = error.message
+                return
+        self._forget_referral(
+            "You declined this referral. The referrer was told, and it has left "
+            "your Referral list."
+        )
 
     @rx.event
     def save_as(self, kind: str, create_anyway: bool = False):

@@ -253,6 +253,8 @@ def test_vcard_import_then_export_as_csv_and_vcard(new_page, screenshots):
         str(REALDATA / "vcf" / "ezvcard_rfc2426-example.vcf")
     )
     page.click("#import-submit")
+    expect(page.locator("#import-summary")).to_contain_text("2 cards")
+    page.click("#import-start")
     expect(page.locator("#import-result")).to_contain_text("Imported 2 contacts")
 
     page.goto("/contacts")

@@ -16,6 +16,7 @@ from chub_ui.models import (
     KIND_CONTACT,
     KIND_LEAD,
     PLAN_FREE,
+    AuditEvent,
     Invitation,
     OutboxMessage,
     Record,
@@ -24,6 +25,7 @@ from chub_ui.models import (
     utcnow,
 )
 from chub_ui.services import (
+    audit,
     auth,
     demo,
     importing,
@@ -60,14 +62,33 @@ def _snapshot(session: Session) -> dict[str, list[tuple]]:
     return rows
 
 
-def _refused(session: Session, error: type[ServiceError], action: Callable) -> str:
-    """Run an action that must be refused; prove nothing changed; its message."""
+def _refused(
+    session: Session,
+    error: type[ServiceError],
+    action: Callable,
+    *,
+    audited: str = "",
+) -> str:
+    """Run an action that must be refused; prove nothing changed; its message.
+
+    With audited, the refusal must add exactly one audit line of that action
+    (a failed sign-in is recorded) and change nothing else.
+    """
     before = _snapshot(session)
 
     with pytest.raises(error) as caught:
         action()
 
-    assert _snapshot(session) == before
+    after = _snapshot(session)
+    old_lines = before.pop("auditevent")
+    lines = after.pop("auditevent")
+    assert after == before
+    assert lines[: len(old_lines)] == old_lines
+    action_column = [column.name for column in AuditEvent.__table__.columns].index(
+        "action"
+    )
+    new_actions = [row[action_column] for row in lines[len(old_lines) :]]
+    assert new_actions == ([audited] if audited else [])
     assert caught.value.message.strip()
     return caught.value.message
 
@@ -808,9 +829,13 @@ def test_oversized_password_is_refused_without_hashing_it(
         session,
         LoginFailed,
         lambda: auth.login(session=session, email=email, password="p" * length),
+        audited=audit.SIGN_IN_FAILED,
     )
 
     assert message == WRONG_LOGIN
+    line = session.exec(select(AuditEvent)).one()
+    assert line.actor_email == email
+    assert "p" * 20 not in f"{line.target} {line.detail}"
     # One check, as for any failed sign-in, and never of the long password.
     assert len(hasher.lengths) == 1
     assert max(hasher.lengths) <= auth.MAX_PASSWORD_LENGTH
@@ -835,10 +860,14 @@ def test_broken_address_cannot_sign_in_even_with_the_right_password(
         session,
         LoginFailed,
         lambda: auth.login(session=session, email=email, password=TEST_PASSWORD),
+        audited=audit.SIGN_IN_FAILED,
     )
 
     assert message == WRONG_LOGIN
     assert hasher.lengths == [len(TEST_PASSWORD)]
+    # Not an address, so the line names none and joins no account's trail.
+    line = session.exec(select(AuditEvent)).one()
+    assert (line.actor_email, line.account_id) == ("", None)
     assert _count(session, UserSession) == 0
 
 
@@ -913,7 +942,8 @@ def test_lone_surrogate_is_refused_by_name(session, paid_user, lead, invited, at
     }
     error, action = attacks[attack]
 
-    _refused(session, error, action)
+    signing_in = attack.startswith("sign-in")
+    _refused(session, error, action, audited=audit.SIGN_IN_FAILED if signing_in else "")
 
 
 # CSV import ------------------------------------------------------------------

@@ -293,6 +293,27 @@ def test_utf16_with_byte_order_mark(session, paid_user, encoding):
     assert (jose.name, jose.city) == ("José Núñez", "Zürich")
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_byte_order_mark(session, paid_user, encoding):
+    data = "Name\tCity\nJosé Núñez\tZürich\n".encode(encoding)
+
+    _import(session, paid_user, data)
+
+    (jose,) = _records(session)
+    assert (jose.name, jose.city) == ("José Núñez", "Zürich")
+
+
+def test_tags_column_fills_labels_once_each(session, paid_user):
+    data = b'Name,Tags,Labels\nAda,"vip; fair, 2024",VIP\n'
+
+    _import(session, paid_user, data)
+
+    (ada,) = _records(session)
+    # The guess takes the first labels column; the second is kept as extra.
+    assert ada.labels == "vip, fair, 2024"
+    assert json.loads(ada.extra_json) == {"Labels": "VIP"}
+
+
 def test_cp1252_bytes_are_read_as_windows_text(session, paid_user):
     data = "Name,City,Notes\nFrançois Dœuf,Besançon,costs 5 €\n".encode("cp1252")
 

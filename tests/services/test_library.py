@@ -634,7 +634,7 @@ def test_free_partner_refers_their_own_document(session, storage, free_user):
         session=session, user=free_user, document_id=item["id"]
     )
     assert [entry["recipient_email"] for entry in history] == ["colleague@example.com"]
-    assert history[0]["state"] == "pending"
+    assert history[0]["state"] == "invited"
 
 
 def test_document_cannot_be_referred_to_yourself(session, storage, free_user):

@@ -334,7 +334,7 @@ def test_refused_mail_is_retried_later(engine, session, smtp_server, caplog):
 def test_mail_fails_for_good_after_max_attempts(engine, session, smtp_server):
     row = _queue(session)
     session.commit()
-    smtp_server.refuse_next(mail.MAX_ATTEMPTS, reply="554 5.7.1 Rejected")
+    smtp_server.refuse_next(mail.MAX_ATTEMPTS, reply="452 4.2.2 Mailbox full")
 
     for attempt in range(1, mail.MAX_ATTEMPTS + 1):
         assert _deliver(engine, smtp_server) == 0
@@ -344,7 +344,23 @@ def test_mail_fails_for_good_after_max_attempts(engine, session, smtp_server):
 
     session.refresh(row)
     assert row.status == mail.STATUS_FAILED
+    assert row.last_error == "SMTP 452: 4.2.2 Mailbox full"
+    assert _deliver(engine, smtp_server) == 0
+    assert smtp_server.messages == []
+
+
+def test_a_permanent_refusal_fails_at_once_without_retrying(
+    engine, session, smtp_server
+):
+    row = _queue(session)
+    session.commit()
+    smtp_server.refuse_next(1, reply="554 5.7.1 Rejected")
+
+    assert _deliver(engine, smtp_server) == 0
+    session.refresh(row)
+    assert (row.status, row.attempts) == (mail.STATUS_FAILED, 1)
     assert row.last_error == "SMTP 554: 5.7.1 Rejected"
+    _make_due(session, row)
     assert _deliver(engine, smtp_server) == 0
     assert smtp_server.messages == []
 

@@ -205,7 +205,7 @@ def test_history_shows_to_whom_when_and_state(session, paid_user, record):
         "b@example.com",
         "a@example.com",
     ]
-    assert {item["state"] for item in history} == {"pending"}
+    assert {item["state"] for item in history} == {"invited"}
     assert all(item["sent_at"].endswith("UTC") for item in history)
 
 
