@@ -138,11 +138,7 @@ def _problem_list() -> rx.Component:
         ImportState.problem_count > 0,
         rx.callout(
             rx.vstack(
-                rx.text(
-                    ImportState.problem_count,
-                    " rows or cards cannot be imported:",
-                    weight="bold",
-                ),
+                rx.text(ImportState.problems_heading, weight="bold"),
                 rx.foreach(
                     ImportState.problems,
                     lambda item: rx.text(item["where"], ": ", item["reason"], size="2"),
@@ -166,11 +162,7 @@ def _duplicate_list() -> rx.Component:
     return rx.cond(
         ImportState.duplicate_count > 0,
         rx.vstack(
-            rx.text(
-                ImportState.duplicate_count,
-                " rows repeat a record you have or an earlier row:",
-                weight="bold",
-            ),
+            rx.text(ImportState.duplicates_heading, weight="bold"),
             rx.foreach(
                 ImportState.duplicates,
                 lambda item: rx.text(

@@ -4,6 +4,7 @@ import logging
 
 import reflex as rx
 
+from chub_ui import routes
 from chub_ui.components.invite_dialog import invite_dialog
 from chub_ui.components.layout import BELL_REFRESH_MS, app_page, error_callout
 from chub_ui.components.tables import searchable_table
@@ -164,7 +165,13 @@ def library_page() -> rx.Component:
         rx.heading("Library", size="6"),
         rx.text(
             "Documents shared with you, and your own documents, which you can "
-            "share with partners by e-mail.",
+            "share with partners by e-mail. ",
+            rx.link(
+                "See what you shared and revoke it",
+                href=routes.SENT,
+                id="library-shared-by-you",
+            ),
+            ".",
             color_scheme="gray",
         ),
         _uploader(),

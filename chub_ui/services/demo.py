@@ -2,11 +2,22 @@
 
 import logging
 import re
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from chub_ui.models import KIND_CONTACT, KIND_LEAD, OutboxMessage, Record, User
-from chub_ui.services import auth
+from chub_ui.models import (
+    KIND_CONTACT,
+    KIND_LEAD,
+    PLAN_FREE,
+    PLAN_PAID,
+    OutboxMessage,
+    Record,
+    Referral,
+    ReferralEvent,
+    User,
+)
+from chub_ui.services import auth, referral_lifecycle, referrals, saving
 from chub_ui.services.errors import NotAllowed
 from chub_ui.settings import settings
 
@@ -15,6 +26,10 @@ logger = logging.getLogger(__name__)
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password"  # noqa: S105  (printed in the log and README)
 DEMO_MAILBOX_SIZE = 50
+# Two partners, so a demo shows both sides: a free Partner's Network and a
+# paid reseller who saves what he is sent. They share the demo password.
+DEMO_PARTNER_EMAIL = "partner@example.com"
+DEMO_RESELLER_EMAIL = "reseller@example.com"
 _LINK = re.compile(r"https?://\S+/invite/[A-Za-z0-9_\-]+")
 
 # Invented people and companies for a demo; none of them is real.
@@ -176,10 +191,114 @@ def seed_demo(*, session: Session) -> bool:
             )
         )
     session.commit()
+    _seed_referral_activity(session=session, user_id=user.id)
     logger.warning(
-        "demo seeded: sign in as %s with password %s", DEMO_EMAIL, DEMO_PASSWORD
+        "demo seeded: sign in as %s with password %s (partners: %s, %s)",
+        DEMO_EMAIL,
+        DEMO_PASSWORD,
+        DEMO_PARTNER_EMAIL,
+        DEMO_RESELLER_EMAIL,
     )
     return True
+
+
+def _seed_referral_activity(*, session: Session, user_id: int) -> None:
+    """Referrals in every state, spread over the past weeks, made through the
+    same services a user's clicks go through."""
+    partner = auth.create_user(
+        session=session,
+        email=DEMO_PARTNER_EMAIL,
+        password=DEMO_PASSWORD,
+        full_name="Priya Partner",
+        plan=PLAN_FREE,
+    )
+    reseller = auth.create_user(
+        session=session,
+        email=DEMO_RESELLER_EMAIL,
+        password=DEMO_PASSWORD,
+        full_name="Marco Reseller",
+        plan=PLAN_PAID,
+    )
+    session.commit()
+    demo = auth.current_user_for(session, user_id)
+    as_partner = auth.current_user_for(session, partner.id)
+    as_reseller = auth.current_user_for(session, reseller.id)
+    by_name = {
+        record.name: record.id
+        for record in session.exec(
+            select(Record).where(Record.account_id == demo.account_id)
+        )
+    }
+
+    def refer(name: str, address: str) -> int:
+        referral_lifecycle.refer_records(
+            session=session,
+            user=demo,
+            record_ids=[by_name[name]],
+            addresses=address,
+            message="Met them at the trade fair; worth a call.",
+            consent=True,
+        )
+        return session.exec(
+            select(Referral.id)
+            .where(Referral.record_id == by_name[name])
+            .order_by(Referral.id.desc())
+        ).first()
+
+    saved = refer("Nadia Brenner", DEMO_RESELLER_EMAIL)
+    referrals.referral_detail(session=session, user=as_reseller, referral_id=saved)
+    saving.save_as_own(
+        session=session, user=as_reseller, referral_id=saved, kind=KIND_LEAD
+    )
+    viewed = refer("Mateo Fernández", DEMO_PARTNER_EMAIL)
+    referrals.referral_detail(session=session, user=as_partner, referral_id=viewed)
+    declined = refer("Samuel Adeyemi", DEMO_PARTNER_EMAIL)
+    referral_lifecycle.decline_referral(
+        session=session,
+        user=as_partner,
+        referral_id=declined,
+        reason="We already work with the Lagos Fintech Hub.",
+    )
+    revoked = refer("Isabella Rossi", DEMO_PARTNER_EMAIL)
+    referral_lifecycle.revoke_referral(session=session, user=demo, referral_id=revoked)
+    invited = refer("Chloé Martin", "ana.agency@example.com")
+    session.commit()
+
+    # Spread the history over the past weeks so the dashboard has a curve.
+    for referral_id, days_ago in (
+        (saved, 18),
+        (viewed, 11),
+        (declined, 7),
+        (revoked, 4),
+        (invited, 1),
+    ):
+        _shift_back(session, referral_id, timedelta(days=days_ago))
+    session.commit()
+
+
+def _shift_back(session: Session, referral_id: int, delta: timedelta) -> None:
+    """Move a referral and its timeline back in time by delta."""
+    columns = (
+        "created_at",
+        "accepted_at",
+        "viewed_at",
+        "saved_at",
+        "declined_at",
+        "revoked_at",
+    )
+    referral = session.get(Referral, referral_id)
+    for column in columns:
+        moment = getattr(referral, column)
+        if moment is not None:
+            setattr(referral, column, moment - delta)
+    for event in session.exec(
+        select(ReferralEvent).where(ReferralEvent.referral_id == referral_id)
+    ):
+        event.created_at -= delta
+    for copy in session.exec(
+        select(Record).where(Record.copied_from_referral_id == referral_id)
+    ):
+        copy.created_at -= delta
 
 
 def demo_mailbox(*, session: Session) -> list[dict]:

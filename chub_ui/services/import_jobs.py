@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from chub_ui import routes
 from chub_ui.models import KIND_CONTACT, KIND_LEAD, Record, utcnow
-from chub_ui.services import importing, vcards
+from chub_ui.services import importing, records, vcards
 from chub_ui.services.access import require_paid, require_user
 from chub_ui.services.auth import CurrentUser
 from chub_ui.services.errors import InvalidInput, NotAllowed
@@ -710,12 +710,7 @@ class _Saver:
                         self.merged += 1
                         row_records[row.number] = target
                 else:
-                    record = Record(
-                        account_id=self.user.account_id,
-                        created_by_id=self.user.id,
-                        kind=self.kind,
-                        **row.values,
-                    )
+                    record = importing.new_record(self.user, self.kind, row.values)
                     self.session.add(record)
                     created.append(record)
                     row_records[row.number] = record
@@ -841,7 +836,7 @@ def merged_values(record: Record, values: dict) -> dict:
     if len(labels) > len(importing.split_labels(record.labels)):
         changes["labels"] = ", ".join(labels)
 
-    extra = _extra_of(record)
+    extra = records.extra_values(record)
     added = False
     for key, value in json.loads(values.get("extra_json") or "{}").items():
         if key not in extra:
@@ -865,11 +860,3 @@ def _add_to_list(changes: dict, record: Record, first: str, others: str, new: li
 
 def _split(text: str) -> list[str]:
     return [part.strip() for part in _LIST_SEPARATORS.split(text or "") if part.strip()]
-
-
-def _extra_of(record: Record) -> dict:
-    try:
-        extra = json.loads(record.extra_json or "{}")
-    except ValueError:
-        return {}
-    return extra if isinstance(extra, dict) else {}

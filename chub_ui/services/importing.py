@@ -306,19 +306,18 @@ def import_records(
         )
         raise InvalidInput(problems_message(problems))
 
-    records = [
-        Record(
-            account_id=user.account_id,
-            created_by_id=user.id,
-            kind=kind,
-            **row.values,
-        )
-        for row in rows
-    ]
+    records = [new_record(user, kind, row.values) for row in rows]
     record_ids = save_records(
         session=session, user=user, kind=kind, records=records, what="a CSV file"
     )
     return ImportResult(created=len(record_ids), notes=notes, record_ids=record_ids)
+
+
+def new_record(user: CurrentUser, kind: str, values: dict) -> Record:
+    """An imported lead or contact of the user's account, not yet added."""
+    return Record(
+        account_id=user.account_id, created_by_id=user.id, kind=kind, **values
+    )
 
 
 def save_records(

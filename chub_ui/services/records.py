@@ -251,6 +251,15 @@ def page_bounds(page: int, total: int, page_size: int = PAGE_SIZE) -> tuple[int,
     return min(clean_page(page), pages), pages
 
 
+def extra_values(record: Record) -> dict:
+    """A record's extra data (label to value), or {} when it holds none or junk."""
+    try:
+        extra = json.loads(record.extra_json or "{}")
+    except ValueError:
+        return {}
+    return extra if isinstance(extra, dict) else {}
+
+
 def record_fields(record: Record) -> list[dict]:
     """Every non-empty field of a record as label and value, extras included."""
     fields = [
@@ -258,13 +267,9 @@ def record_fields(record: Record) -> list[dict]:
         for name, label in FIELD_LABELS
         if getattr(record, name)
     ]
-    try:
-        extra = json.loads(record.extra_json or "{}")
-    except ValueError:
-        extra = {}
     fields.extend(
         {"label": str(label), "value": str(value)}
-        for label, value in extra.items()
+        for label, value in extra_values(record).items()
         if str(value).strip()
     )
     return fields

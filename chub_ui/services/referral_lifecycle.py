@@ -323,57 +323,99 @@ def _stamp(session: Session, referral_id: int, column: str) -> bool:
     return result.rowcount == 1
 
 
-def mark_viewed(session: Session, *, referral: Referral, user: CurrentUser) -> bool:
-    """Note the recipient's first look at a referral; the caller commits."""
-    if referral.viewed_at is not None or not _stamp(session, referral.id, "viewed_at"):
-        return False
-
-    add_event(session, referral_id=referral.id, kind=EVENT_VIEWED, actor_id=user.id)
+def _note_step(
+    session: Session,
+    *,
+    referral: Referral,
+    event: str,
+    action: str,
+    actor_id: int,
+    actor_email: str,
+    detail: str = "",
+) -> None:
+    """Add a step to the referral's timeline and its line to the audit trail."""
+    add_event(
+        session, referral_id=referral.id, kind=event, actor_id=actor_id, detail=detail
+    )
     audit_referral(
         session,
         referral=referral,
+        action=action,
+        actor_id=actor_id,
+        actor_email=actor_email,
+        detail=detail,
+    )
+
+
+def _mark_once(
+    session: Session,
+    *,
+    referral: Referral,
+    column: str,
+    event: str,
+    action: str,
+    actor_id: int,
+    actor_email: str,
+) -> bool:
+    """Stamp a lifecycle column and note the step, unless it was stamped already."""
+    if getattr(referral, column) is not None or not _stamp(
+        session, referral.id, column
+    ):
+        return False
+
+    _note_step(
+        session,
+        referral=referral,
+        event=event,
+        action=action,
+        actor_id=actor_id,
+        actor_email=actor_email,
+    )
+    return True
+
+
+def mark_viewed(session: Session, *, referral: Referral, user: CurrentUser) -> bool:
+    """Note the recipient's first look at a referral; the caller commits."""
+    viewed = _mark_once(
+        session,
+        referral=referral,
+        column="viewed_at",
+        event=EVENT_VIEWED,
         action=audit.VIEW,
         actor_id=user.id,
         actor_email=user.email,
     )
-    logger.info("referral %s viewed by user %s", referral.id, user.id)
-    return True
+    if viewed:
+        logger.info("referral %s viewed by user %s", referral.id, user.id)
+    return viewed
 
 
 def mark_accepted(
     session: Session, *, referral: Referral, user_id: int, email: str
 ) -> bool:
     """Note that the recipient accepted the invitation; the caller commits."""
-    if referral.accepted_at is not None or not _stamp(
-        session, referral.id, "accepted_at"
-    ):
-        return False
-
-    add_event(session, referral_id=referral.id, kind=EVENT_ACCEPTED, actor_id=user_id)
-    audit_referral(
+    return _mark_once(
         session,
         referral=referral,
+        column="accepted_at",
+        event=EVENT_ACCEPTED,
         action=audit.ACCEPT,
         actor_id=user_id,
         actor_email=email,
     )
-    return True
 
 
 def mark_saved(session: Session, *, referral: Referral, user: CurrentUser) -> bool:
     """Note that the recipient saved a referral as their own; the caller commits."""
-    if referral.saved_at is not None or not _stamp(session, referral.id, "saved_at"):
-        return False
-
-    add_event(session, referral_id=referral.id, kind=EVENT_SAVED, actor_id=user.id)
-    audit_referral(
+    return _mark_once(
         session,
         referral=referral,
+        column="saved_at",
+        event=EVENT_SAVED,
         action=audit.SAVE_AS,
         actor_id=user.id,
         actor_email=user.email,
     )
-    return True
 
 
 def new_link_nonce() -> str:
@@ -454,6 +496,21 @@ def _mail_fields(labels: dict, mail_state: tuple | None) -> dict:
     status, error = mail_state
     shown_error = "" if status == mail.STATUS_SENT else error
     return {"mail_status": labels.get(status, status), "mail_error": shown_error}
+
+
+def _sent_fields(referral: Referral, state: str, mail_state: tuple | None) -> dict:
+    """What the Sent list and a timeline both show of a referral's progress."""
+    from chub_ui.services import referrals
+
+    return {
+        "recipient_email": referral.recipient_email,
+        "state": state,
+        "state_label": STATE_LABELS[state],
+        **_mail_fields(referrals.MAIL_STATE_LABELS, mail_state),
+        "sent_at": utc_text(referral.created_at),
+        "expires_at": utc_text(referral.expires_at, "%Y-%m-%d"),
+        "decline_reason": referral.decline_reason,
+    }
 
 
 def _account_records(
@@ -631,13 +688,23 @@ def refer_records(
     return BatchOutcome(sent=sent, skipped=skipped)
 
 
-def _received(session: Session, user: CurrentUser, referral_id: object) -> Referral:
-    """A referral made to the user, or NotAllowed as for a missing one."""
+def _referral_or_missing(
+    session: Session, referral_id: object, missing: str
+) -> Referral:
+    """The referral with that id, or NotAllowed(missing) for a bad or unknown id."""
     try:
         referral = session.get(Referral, clean_id(referral_id))
     except NotAllowed:
-        raise NotAllowed(RECEIVED_MISSING_MESSAGE) from None
-    if referral is None or referral.recipient_id != user.id:
+        raise NotAllowed(missing) from None
+    if referral is None:
+        raise NotAllowed(missing)
+    return referral
+
+
+def _received(session: Session, user: CurrentUser, referral_id: object) -> Referral:
+    """A referral made to the user, or NotAllowed as for a missing one."""
+    referral = _referral_or_missing(session, referral_id, RECEIVED_MISSING_MESSAGE)
+    if referral.recipient_id != user.id:
         raise NotAllowed(RECEIVED_MISSING_MESSAGE)
     return referral
 
@@ -646,12 +713,7 @@ def _sent(
     session: Session, user: CurrentUser, referral_id: object
 ) -> tuple[Referral, _SentItem]:
     """A referral of the account's record or the user's own document."""
-    try:
-        referral = session.get(Referral, clean_id(referral_id))
-    except NotAllowed:
-        raise NotAllowed(SENT_MISSING_MESSAGE) from None
-    if referral is None:
-        raise NotAllowed(SENT_MISSING_MESSAGE)
+    referral = _referral_or_missing(session, referral_id, SENT_MISSING_MESSAGE)
     # Records belong to the account, so any of its users may manage their
     # referrals; a document belongs to its owner alone.
     if referral.document_id is not None:
@@ -715,16 +777,10 @@ def decline_referral(
     if declined.rowcount != 1:
         session.rollback()
         raise InvalidInput("This referral changed a moment ago: reload the page.")
-    add_event(
-        session,
-        referral_id=referral.id,
-        kind=EVENT_DECLINED,
-        actor_id=user.id,
-        detail=text,
-    )
-    audit_referral(
+    _note_step(
         session,
         referral=referral,
+        event=EVENT_DECLINED,
         action=audit.DECLINE,
         actor_id=user.id,
         actor_email=user.email,
@@ -765,10 +821,10 @@ def revoke_referral(
     if not _stamp(session, referral.id, "revoked_at"):
         session.rollback()
         raise InvalidInput("This referral was revoked already.")
-    add_event(session, referral_id=referral.id, kind=EVENT_REVOKED, actor_id=user.id)
-    audit_referral(
+    _note_step(
         session,
         referral=referral,
+        event=EVENT_REVOKED,
         action=audit.REVOKE,
         actor_id=user.id,
         actor_email=user.email,
@@ -851,10 +907,10 @@ def resend_invitation(
         body_html=body_html,
         invitation_id=invitation.id,
     )
-    add_event(session, referral_id=referral.id, kind=EVENT_RESENT, actor_id=user.id)
-    audit_referral(
+    _note_step(
         session,
         referral=referral,
+        event=EVENT_RESENT,
         action=audit.RESEND,
         actor_id=user.id,
         actor_email=user.email,
@@ -934,8 +990,6 @@ def list_sent_referrals(
     Raises:
         InvalidInput: a state not in STATES.
     """
-    from chub_ui.services import referrals
-
     user = require_user(user)
     wanted = state.strip() if isinstance(state, str) else None
     if wanted is None or (wanted and wanted not in STATES):
@@ -972,15 +1026,7 @@ def list_sent_referrals(
                 "item_kind": record.kind.capitalize()
                 if record
                 else _KIND_LABELS[ITEM_DOCUMENT],
-                "recipient_email": referral.recipient_email,
-                "state": current,
-                "state_label": STATE_LABELS[current],
-                **_mail_fields(
-                    referrals.MAIL_STATE_LABELS, mail_states.get(referral.id)
-                ),
-                "sent_at": utc_text(referral.created_at),
-                "expires_at": utc_text(referral.expires_at, "%Y-%m-%d"),
-                "decline_reason": referral.decline_reason,
+                **_sent_fields(referral, current, mail_states.get(referral.id)),
                 "link": routes.sent_referral_url(referral.id),
             }
         )
@@ -1002,8 +1048,6 @@ def referral_timeline(
         NotSignedIn: without a user.
         NotAllowed: not the user's account's referral.
     """
-    from chub_ui.services import referrals
-
     user = require_user(user)
     referral, item = _sent(session, user, referral_id)
 
@@ -1034,17 +1078,10 @@ def referral_timeline(
         "item_label": item.label,
         "item_kind": item.kind_label,
         "item_link": item.link,
-        "recipient_email": referral.recipient_email,
-        "state": state,
-        "state_label": STATE_LABELS[state],
-        **_mail_fields(
-            referrals.MAIL_STATE_LABELS,
-            latest_mail(session, [referral.id]).get(referral.id),
+        **_sent_fields(
+            referral, state, latest_mail(session, [referral.id]).get(referral.id)
         ),
         "message": referral.message,
-        "sent_at": utc_text(referral.created_at),
-        "expires_at": utc_text(referral.expires_at, "%Y-%m-%d"),
-        "decline_reason": referral.decline_reason,
         "can_resend": may_resend,
         "can_copy_link": may_resend,
         "can_revoke": state != STATE_REVOKED,

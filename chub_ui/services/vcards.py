@@ -328,12 +328,7 @@ def import_vcards(
 
     source = importing.source_for(filename, "vCard import")
     records = [
-        Record(
-            account_id=user.account_id,
-            created_by_id=user.id,
-            kind=kind,
-            **record_values(values, source=source),
-        )
+        importing.new_record(user, kind, record_values(values, source=source))
         for values in cards
     ]
     record_ids = importing.save_records(

@@ -85,6 +85,22 @@ class ImportState(SessionState):
         """How much of the import is done, in percent."""
         return self.rows_done * 100 // self.rows_total if self.rows_total else 0
 
+    @rx.var
+    def problems_heading(self) -> str:
+        """The line above the rows that cannot be imported."""
+        if self.problem_count == 1:
+            return "1 row cannot be imported:"
+        return f"{self.problem_count} rows cannot be imported:"
+
+    @rx.var
+    def duplicates_heading(self) -> str:
+        """The line above the rows that repeat a record or an earlier row."""
+        if self.duplicate_count == 1:
+            return "1 row repeats a record you have or an earlier row:"
+        return (
+            f"{self.duplicate_count} rows repeat a record you have or an earlier row:"
+        )
+
     @rx.event
     def load_import(self):
         """Open the page: paid accounts only."""

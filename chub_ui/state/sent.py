@@ -31,6 +31,17 @@ def paid_user_or_redirect(state: SessionState, session):
     return user, None
 
 
+def signed_in_or_redirect(state: SessionState, session):
+    """The signed-in user on any plan, or (None, the redirect to sign in).
+
+    Free partners share their own documents, so they follow those shares here.
+    """
+    user = state._user_from_token(session)
+    if user is None:
+        return None, state._login_redirect()
+    return user, None
+
+
 class SentState(PagedListMixin, SessionState):
     """Referrals the account sent, filtered by state and searched."""
 
@@ -40,7 +51,7 @@ class SentState(PagedListMixin, SessionState):
 
     def _load_page(self):
         with rx.session() as session:
-            user, redirect = paid_user_or_redirect(self, session)
+            user, redirect = signed_in_or_redirect(self, session)
             if redirect is not None:
                 return redirect
             try:
@@ -104,7 +115,7 @@ class SentTimelineState(SessionState):
         self.action_error, self.action_success, self.invitation_link = "", "", ""
         self.revoke_open, self.is_loading = False, True
         with rx.session() as session:
-            user, redirect = paid_user_or_redirect(self, session)
+            user, redirect = signed_in_or_redirect(self, session)
             if redirect is not None:
                 return redirect
             self._read_timeline(session, user)

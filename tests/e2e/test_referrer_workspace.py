@@ -62,7 +62,9 @@ def test_import_with_mapping_keeps_good_rows(new_page, tmp_path, screenshots):
     expect(page.locator("#map-1")).not_to_have_value("company")
     page.select_option("#map-1", "company")
     expect(page.locator("#import-sample")).to_contain_text("Analytical Engines")
-    expect(page.locator("#import-problems")).to_contain_text("line 3")
+    expect(page.locator("#import-problems")).to_contain_text(
+        "row 3: 'not-an-address' is not a valid e-mail address"
+    )
     page.screenshot(path=screenshots / "import-mapping.png", full_page=True)
     page.click("#import-good-rows")
 

@@ -3,6 +3,10 @@
 from sqlmodel import Session, SQLModel
 
 from chub_ui.models import KIND_CONTACT, Document, Record, Referral
+from chub_ui.services import library, referrals
+
+# The smallest file the library takes as a PDF.
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 
 def add_row(session: Session, row: SQLModel) -> SQLModel:
@@ -51,6 +55,21 @@ def add_referral(
             recipient_id=recipient.id,
         ),
     )
+
+
+def refer_new_document(
+    session: Session, user, to_email: str, name: str = "Brochure.pdf"
+) -> tuple[int, int]:
+    """Store a PDF as the user's document and refer it: (document id, referral id).
+
+    Unlike the rows above, this goes through the services, so the referral has
+    its invitation, e-mail and timeline like one made in the app.
+    """
+    document = library.store_document(session=session, user=user, name=name, data=PDF)
+    referral_id = referrals.refer_document(
+        session=session, user=user, document_id=document["id"], to_email=to_email
+    ).referral_id
+    return document["id"], referral_id
 
 
 def record_snapshot(session: Session, record_id: int) -> dict:

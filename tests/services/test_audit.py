@@ -21,7 +21,6 @@ from chub_ui.services import (
     audit,
     auth,
     invitations,
-    library,
     plans,
     referral_lifecycle,
     referrals,
@@ -35,9 +34,7 @@ from chub_ui.services.errors import (
 )
 from chub_ui.settings import SESSION_COOKIE, settings
 from tests.conftest import TEST_PASSWORD
-from tests.services.rows import add_record
-
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+from tests.services.rows import add_record, refer_new_document
 
 
 def _lines(session: Session) -> list[AuditEvent]:
@@ -195,16 +192,10 @@ def test_every_download_through_the_route_is_a_line(
 ):
     monkeypatch.setattr(db, "get_engine", lambda url=None: engine)
     monkeypatch.setattr(settings, "storage_dir", tmp_path / "storage")
-    item = library.store_document(
-        session=session, user=paid_user, name="Prices.pdf", data=PDF
+    document_id, referral_id = refer_new_document(
+        session, paid_user, free_user.email, name="Prices.pdf"
     )
-    referral_id = referrals.refer_document(
-        session=session,
-        user=paid_user,
-        document_id=item["id"],
-        to_email=free_user.email,
-    ).referral_id
-    url = f"/api/documents/{item['id']}/download"
+    url = f"/api/documents/{document_id}/download"
 
     for user in (paid_user, free_user, free_user):
         client = TestClient(api)

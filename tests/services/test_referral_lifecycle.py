@@ -40,11 +40,17 @@ from chub_ui.services.errors import (
 )
 from chub_ui.settings import settings
 from tests.conftest import TEST_PASSWORD
-from tests.services.rows import add_record, add_row
+from tests.services.rows import add_record, add_row, refer_new_document
 
 lifecycle = referral_lifecycle
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 BAD_IDS = [None, "", "abc", "1; DROP TABLE referral", -1, 0, 2**70, 1.5, True, [1]]
+# What the referrer may do with one of their referrals, by its id.
+REFERRER_ACTIONS = (
+    lifecycle.revoke_referral,
+    lifecycle.resend_invitation,
+    lifecycle.invitation_link_for,
+    lifecycle.referral_timeline,
+)
 
 
 def _count(session: Session, model) -> int:
@@ -163,6 +169,37 @@ def _batch(session, user, records, addresses, **extra):
         record_ids=[record.id for record in records],
         addresses=addresses,
         **extra,
+    )
+
+
+def _assert_gone_for_recipient(session, recipient, referral_id, why: str) -> None:
+    """The recipient no longer lists, opens or saves the referral, told why."""
+    assert referrals.list_referred_to_me(session=session, user=recipient).total == 0
+    with pytest.raises(NotAllowed, match=why):
+        referrals.referral_detail(
+            session=session, user=recipient, referral_id=referral_id
+        )
+    with pytest.raises(NotAllowed, match=why):
+        saving.save_as_own(
+            session=session, user=recipient, referral_id=referral_id, kind=KIND_LEAD
+        )
+
+
+def _assert_link_refused(session, token: str, why: str) -> None:
+    """The invitation link neither opens nor registers anyone, told why."""
+    with pytest.raises(InvitationUnusable, match=why):
+        invitations.inspect_invitation(session=session, token=token, user=None)
+    with pytest.raises(InvitationUnusable, match=why):
+        invitations.register_from_invitation(
+            session=session, token=token, password=TEST_PASSWORD
+        )
+
+
+def _deliver(engine, smtp_server) -> int:
+    return mail.deliver_due(
+        engine_or_session_factory=engine,
+        smtp_url=smtp_server.url,
+        mail_from="Partner Network <no-reply@example.test>",
     )
 
 
@@ -553,21 +590,10 @@ def test_an_expired_referral_is_gone_for_the_recipient(
     session.execute(sa.update(ReferralEvent).values(created_at=_ago(days=3)))
     session.commit()
 
-    assert referrals.list_referred_to_me(session=session, user=recipient).total == 0
-    with pytest.raises(NotAllowed, match=f"expired on {yesterday:%Y-%m-%d}"):
-        referrals.referral_detail(
-            session=session, user=recipient, referral_id=referral_id
-        )
-    with pytest.raises(NotAllowed, match="expired on"):
-        saving.save_as_own(
-            session=session, user=recipient, referral_id=referral_id, kind=KIND_LEAD
-        )
-    with pytest.raises(InvitationUnusable, match="expired on"):
-        invitations.inspect_invitation(session=session, token=pending_token, user=None)
-    with pytest.raises(InvitationUnusable, match="expired on"):
-        invitations.register_from_invitation(
-            session=session, token=pending_token, password=TEST_PASSWORD
-        )
+    _assert_gone_for_recipient(
+        session, recipient, referral_id, f"expired on {yesterday:%Y-%m-%d}"
+    )
+    _assert_link_refused(session, pending_token, "expired on")
     with pytest.raises(NotAllowed, match="expired on"):
         lifecycle.decline_referral(
             session=session, user=recipient, referral_id=referral_id, reason=""
@@ -714,15 +740,9 @@ def test_revoke_takes_a_record_away_at_once(session, paid_user, contact, recipie
 
     lifecycle.revoke_referral(session=session, user=paid_user, referral_id=referral_id)
 
-    assert referrals.list_referred_to_me(session=session, user=recipient).total == 0
-    with pytest.raises(NotAllowed, match="This referral was revoked by Olivia Owner"):
-        referrals.referral_detail(
-            session=session, user=recipient, referral_id=referral_id
-        )
-    with pytest.raises(NotAllowed, match="revoked"):
-        saving.save_as_own(
-            session=session, user=recipient, referral_id=referral_id, kind=KIND_LEAD
-        )
+    _assert_gone_for_recipient(
+        session, recipient, referral_id, "This referral was revoked by Olivia Owner"
+    )
     with pytest.raises(NotAllowed, match="revoked"):
         saving.find_duplicates(session=session, user=recipient, referral_id=referral_id)
     with pytest.raises(InvalidInput, match="revoked already"):
@@ -749,28 +769,15 @@ def test_revoke_closes_the_invitation_link(session, paid_user, contact):
 
     lifecycle.revoke_referral(session=session, user=paid_user, referral_id=referral_id)
 
-    with pytest.raises(InvitationUnusable, match="revoked"):
-        invitations.inspect_invitation(session=session, token=token, user=None)
-    with pytest.raises(InvitationUnusable, match="revoked"):
-        invitations.register_from_invitation(
-            session=session, token=token, password=TEST_PASSWORD
-        )
+    _assert_link_refused(session, token, "revoked")
     assert auth.find_user_by_email(session, "new@example.com") is None
 
 
 def test_revoke_takes_a_document_away(session, storage, paid_user, recipient):
-    item = library.store_document(
-        session=session, user=paid_user, name="Brochure.pdf", data=PDF
-    )
-    referral_id = referrals.refer_document(
-        session=session,
-        user=paid_user,
-        document_id=item["id"],
-        to_email=recipient.email,
-    ).referral_id
+    document_id, referral_id = refer_new_document(session, paid_user, recipient.email)
     assert library.list_library(session=session, user=recipient).total == 1
     library.document_for_download(
-        session=session, user=recipient, document_id=item["id"]
+        session=session, user=recipient, document_id=document_id
     )
 
     lifecycle.revoke_referral(session=session, user=paid_user, referral_id=referral_id)
@@ -778,30 +785,24 @@ def test_revoke_takes_a_document_away(session, storage, paid_user, recipient):
     assert library.list_library(session=session, user=recipient).total == 0
     with pytest.raises(NotAllowed):
         library.document_for_download(
-            session=session, user=recipient, document_id=item["id"]
+            session=session, user=recipient, document_id=document_id
         )
     with pytest.raises(NotAllowed):
-        library.download_link(session=session, user=recipient, document_id=item["id"])
+        library.download_link(session=session, user=recipient, document_id=document_id)
     assert library.list_library(session=session, user=paid_user).total == 1
 
 
 def test_first_download_by_the_recipient_counts_as_viewed(
     session, storage, paid_user, recipient
 ):
-    item = library.store_document(
-        session=session, user=paid_user, name="Brochure.pdf", data=PDF
-    )
-    referral_id = referrals.refer_document(
-        session=session,
-        user=paid_user,
-        document_id=item["id"],
-        to_email=recipient.email,
-    ).referral_id
+    document_id, referral_id = refer_new_document(session, paid_user, recipient.email)
 
-    library.record_download(session=session, user=paid_user, document_id=item["id"])
+    library.record_download(session=session, user=paid_user, document_id=document_id)
     assert session.get(Referral, referral_id).viewed_at is None
     for _ in range(2):
-        library.record_download(session=session, user=recipient, document_id=item["id"])
+        library.record_download(
+            session=session, user=recipient, document_id=document_id
+        )
 
     session.expire_all()
     assert lifecycle.referral_state(session.get(Referral, referral_id)) == "viewed"
@@ -812,12 +813,9 @@ def test_who_may_revoke(
     session, paid_user, teammate, contact, recipient, rival, storage
 ):
     record_referral = _refer(session, paid_user, contact, recipient.email)
-    item = library.store_document(
-        session=session, user=paid_user, name="Own.pdf", data=PDF
+    _, document_referral = refer_new_document(
+        session, paid_user, rival.email, name="Own.pdf"
     )
-    document_referral = referrals.refer_document(
-        session=session, user=paid_user, document_id=item["id"], to_email=rival.email
-    ).referral_id
 
     for who, referral_id in (
         (recipient, record_referral),
@@ -853,12 +851,7 @@ def test_bad_referral_ids_are_missing_referrals(
     _refer(session, paid_user, contact, recipient.email)
     before = _written(session)
 
-    for action in (
-        lifecycle.revoke_referral,
-        lifecycle.resend_invitation,
-        lifecycle.invitation_link_for,
-        lifecycle.referral_timeline,
-    ):
+    for action in REFERRER_ACTIONS:
         with pytest.raises(NotAllowed, match="does not exist"):
             action(session=session, user=paid_user, referral_id=referral_id)
     with pytest.raises(NotAllowed, match="does not exist"):
@@ -875,12 +868,7 @@ def test_another_accounts_referral_is_refused_everywhere(
     referral_id = _refer(session, paid_user, contact, recipient.email)
     before = _written(session)
 
-    for action in (
-        lifecycle.revoke_referral,
-        lifecycle.resend_invitation,
-        lifecycle.invitation_link_for,
-        lifecycle.referral_timeline,
-    ):
+    for action in REFERRER_ACTIONS:
         with pytest.raises(NotAllowed):
             action(session=session, user=rival, referral_id=referral_id)
         with pytest.raises(NotSignedIn):
@@ -1007,14 +995,7 @@ def test_the_mail_worker_writes_sent_and_failed_steps(
     referral_id = _refer(session, paid_user, contact, "new@example.com")
     smtp_server.refuse_next(1)
 
-    def deliver() -> int:
-        return mail.deliver_due(
-            engine_or_session_factory=engine,
-            smtp_url=smtp_server.url,
-            mail_from="Partner Network <no-reply@example.test>",
-        )
-
-    assert deliver() == 0
+    assert _deliver(engine, smtp_server) == 0
     session.expire_all()
     timeline = lifecycle.referral_timeline(
         session=session, user=paid_user, referral_id=referral_id
@@ -1026,7 +1007,7 @@ def test_the_mail_worker_writes_sent_and_failed_steps(
 
     session.execute(sa.update(OutboxMessage).values(next_attempt_at=_ago(seconds=1)))
     session.commit()
-    assert deliver() == 1
+    assert _deliver(engine, smtp_server) == 1
     session.expire_all()
     assert _events(session, referral_id) == ["invited", "mail_failed", "mail_sent"]
     item = lifecycle.list_sent_referrals(session=session, user=paid_user).items[0]
@@ -1040,11 +1021,7 @@ def test_mail_for_a_team_invitation_writes_no_referral_step(
     monkeypatch.setattr(mail.settings, "smtp_url", smtp_server.url)
     plans.invite_team_member(session=session, user=paid_user, email="tom@example.com")
 
-    sent = mail.deliver_due(
-        engine_or_session_factory=engine,
-        smtp_url=smtp_server.url,
-        mail_from="Partner Network <no-reply@example.test>",
-    )
+    sent = _deliver(engine, smtp_server)
 
     assert sent == 1
     assert _count(session, ReferralEvent) == 0
@@ -1061,12 +1038,7 @@ def test_sent_list_is_paged_searched_and_keeps_to_the_account(
             session, paid_user, kind=KIND_LEAD, name=f"Deal {number:02d}"
         )
         _refer(session, teammate, record, f"p{number}@partner.example.com")
-    own = library.store_document(
-        session=session, user=paid_user, name="Price list.pdf", data=PDF
-    )
-    referrals.refer_document(
-        session=session, user=paid_user, document_id=own["id"], to_email=rival.email
-    )
+    refer_new_document(session, paid_user, rival.email, name="Price list.pdf")
 
     first = lifecycle.list_sent_referrals(session=session, user=paid_user)
     second = lifecycle.list_sent_referrals(session=session, user=paid_user, page="2")

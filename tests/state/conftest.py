@@ -7,9 +7,11 @@ from reflex.state import State
 from sqlmodel import Session
 
 import chub_ui.chub_ui  # noqa: F401  (registers every state on the app)
-from chub_ui.services import auth
+from chub_ui.models import KIND_LEAD
+from chub_ui.services import auth, referrals
 from chub_ui.settings import settings
 from tests.conftest import TEST_PASSWORD
+from tests.services.rows import add_record
 
 
 @pytest.fixture(autouse=True)
@@ -31,3 +33,19 @@ def state_at(state_class, path: str, token: str = ""):
 def token_for(session, email: str) -> str:
     """A session token for the user, as after signing in."""
     return auth.login(session=session, email=email, password=TEST_PASSWORD)
+
+
+@pytest.fixture
+def referral_id(session, paid_user, free_user) -> int:
+    """A lead of the paid account, with an e-mail, referred to the free partner."""
+    record = add_record(
+        session,
+        paid_user,
+        kind=KIND_LEAD,
+        name="Karen Page",
+        company="Nelson & Murdock",
+        email="karen@nelson.example",
+    )
+    return referrals.refer_record(
+        session=session, user=paid_user, record_id=record.id, to_email=free_user.email
+    ).referral_id

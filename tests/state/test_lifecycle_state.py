@@ -1,18 +1,15 @@
 """Lifecycle handlers called directly: Sent referrals, timeline, decline, live
 revocation, dashboard and audit, as any browser could call them."""
 
-import pytest
 from sqlmodel import select
 
 import chub_ui.chub_ui  # noqa: F401  (registers every state on the app)
-from chub_ui.models import KIND_LEAD, PLAN_FREE, OutboxMessage, Record, Referral
+from chub_ui.models import PLAN_FREE, OutboxMessage, Referral
 from chub_ui.services import (
     audit,
     invitations,
-    library,
     plans,
     referral_lifecycle,
-    referrals,
 )
 from chub_ui.state.audit import EVERY_ACTION, AuditState
 from chub_ui.state.dashboard import DEFAULT_PERIOD, DashboardState
@@ -20,27 +17,8 @@ from chub_ui.state.library import LibraryState
 from chub_ui.state.referrals import ReferralsState
 from chub_ui.state.sent import EVERY_STATE, SentState, SentTimelineState
 from tests.conftest import TEST_PASSWORD
+from tests.services.rows import refer_new_document
 from tests.state.conftest import state_at, token_for
-
-PDF = b"%PDF-1.4\n%%EOF\n"
-
-
-@pytest.fixture
-def referral_id(session, paid_user, free_user) -> int:
-    """A lead of the paid account referred to the free partner."""
-    record = Record(
-        account_id=paid_user.account_id,
-        created_by_id=paid_user.id,
-        kind=KIND_LEAD,
-        name="Karen Page",
-        company="Nelson & Murdock",
-        email="karen@nelson.example",
-    )
-    session.add(record)
-    session.commit()
-    return referrals.refer_record(
-        session=session, user=paid_user, record_id=record.id, to_email=free_user.email
-    ).referral_id
 
 
 def _referral(session, referral_id: int) -> Referral:
@@ -96,19 +74,25 @@ def test_sent_state_filter_takes_only_known_states(session, referral_id, paid_us
     assert [item["id"] for item in state.items] == [referral_id]
 
 
-def test_free_partner_is_sent_away_from_sent_referrals_and_dashboard(
+def test_free_partner_follows_own_shares_but_has_no_dashboard(
     session, referral_id, free_user
 ):
     token = token_for(session, free_user.email)
+    _document_id, shared_id = refer_new_document(
+        session, free_user, "reader@example.com", name="price-list.pdf"
+    )
     sent = state_at(SentState, "/sent", token)
+    timeline = state_at(SentTimelineState, f"/sent/{referral_id}", token)
     dashboard = state_at(DashboardState, "/dashboard", token)
 
-    sent_redirect = SentState.load_sent.fn(sent)
+    SentState.load_sent.fn(sent)
+    SentTimelineState.load_timeline.fn(timeline)
     dashboard_redirect = DashboardState.load_dashboard.fn(dashboard)
 
-    assert "paid plan" in sent.notice
-    assert "/referrals" in str(sent_redirect)
-    assert sent.items == []
+    # Their own share, and not the lead the paid account referred to them.
+    assert [item["id"] for item in sent.items] == [shared_id]
+    assert timeline.timeline == {}
+    assert timeline.timeline_error
     assert "/referrals" in str(dashboard_redirect)
     assert dashboard.series == []
 
@@ -272,14 +256,8 @@ def test_nobody_else_can_decline_the_referral(
 def test_open_library_drops_a_revoked_document_and_keeps_the_search(
     session, paid_user, free_user
 ):
-    document = library.store_document(
-        session=session, user=paid_user, name="Pricing.pdf", data=PDF
-    )
-    shared = referrals.refer_document(
-        session=session,
-        user=paid_user,
-        document_id=document["id"],
-        to_email=free_user.email,
+    _, shared_id = refer_new_document(
+        session, paid_user, free_user.email, name="Pricing.pdf"
     )
     state = state_at(LibraryState, "/library", token_for(session, free_user.email))
     LibraryState.load_library.fn(state)
@@ -288,7 +266,7 @@ def test_open_library_drops_a_revoked_document_and_keeps_the_search(
     listed_before = [item["name"] for item in state.items]
 
     referral_lifecycle.revoke_referral(
-        session=session, user=paid_user, referral_id=shared.referral_id
+        session=session, user=paid_user, referral_id=shared_id
     )
     LibraryState.refresh_library.fn(state, "12:00:03")
 

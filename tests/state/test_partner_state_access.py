@@ -1,44 +1,22 @@
 """Partner's Network handlers called directly with other users' ids and plans."""
 
-import pytest
 from sqlmodel import select
 
 import chub_ui.chub_ui  # noqa: F401  (registers every state on the app)
 from chub_ui.models import (
-    KIND_CONTACT,
     PLAN_FREE,
     Record,
     Referral,
     Tag,
     TeamMessage,
 )
-from chub_ui.services import library, referrals
+from chub_ui.services import library
 from chub_ui.state.library import LibraryState
 from chub_ui.state.notifications import NotificationsState
 from chub_ui.state.plans import PlansState
 from chub_ui.state.referrals import ReferralsState
+from tests.services.rows import PDF
 from tests.state.conftest import state_at, token_for
-
-PDF = b"%PDF-1.4\n%%EOF\n"
-
-
-@pytest.fixture
-def referral_id(session, paid_user, free_user) -> int:
-    record = Record(
-        account_id=paid_user.account_id,
-        created_by_id=paid_user.id,
-        kind=KIND_CONTACT,
-        name="Wilson Fisk",
-        email="contact@wilson.com",
-    )
-    session.add(record)
-    session.commit()
-    return referrals.refer_record(
-        session=session,
-        user=paid_user,
-        record_id=record.id,
-        to_email=free_user.email,
-    ).referral_id
 
 
 def test_free_partner_save_as_is_refused_however_called(
