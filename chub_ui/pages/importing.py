@@ -136,7 +136,10 @@ def _problem_list() -> rx.Component:
     """The rows that cannot be imported, and why."""
     return rx.cond(
         ImportState.problem_count > 0,
-        rx.callout(
+        # callout.root, not rx.callout: rx.callout wraps its children in a <p>,
+        # and a <div> or <p> inside a <p> breaks hydration.
+        rx.callout.root(
+            rx.callout.icon(rx.icon("triangle-alert")),
             rx.vstack(
                 rx.text(ImportState.problems_heading, weight="bold"),
                 rx.foreach(
@@ -149,7 +152,6 @@ def _problem_list() -> rx.Component:
                 ),
                 spacing="1",
             ),
-            icon="triangle-alert",
             color_scheme="orange",
             width="100%",
             id="import-problems",
@@ -207,9 +209,7 @@ def _import_buttons() -> rx.Component:
         ImportState.problem_count > 0,
         rx.hstack(
             rx.button(
-                "Import the ",
-                ImportState.good_rows,
-                " good rows",
+                ImportState.import_good_label,
                 on_click=ImportState.import_rows(True),
                 loading=ImportState.is_importing,
                 disabled=ImportState.good_rows == 0,
@@ -226,9 +226,7 @@ def _import_buttons() -> rx.Component:
         ),
         rx.hstack(
             rx.button(
-                "Import ",
-                ImportState.good_rows,
-                " rows",
+                ImportState.import_all_label,
                 on_click=ImportState.import_rows(False),
                 loading=ImportState.is_importing,
                 id="import-start",
@@ -280,13 +278,7 @@ def _preview() -> rx.Component:
                             width="100%",
                             id="import-progress",
                         ),
-                        rx.text(
-                            ImportState.rows_done,
-                            " of ",
-                            ImportState.rows_total,
-                            " rows",
-                            size="2",
-                        ),
+                        rx.text(ImportState.progress_text, size="2"),
                         width="100%",
                     ),
                 ),
@@ -314,9 +306,9 @@ def import_page() -> rx.Component:
         _preview(),
         rx.cond(
             ImportState.import_result != "",
-            rx.callout(
-                ImportState.import_result,
-                icon="check",
+            rx.callout.root(
+                rx.callout.icon(rx.icon("check")),
+                rx.callout.text(ImportState.import_result),
                 color_scheme="green",
                 width="100%",
                 id="import-result",

@@ -73,7 +73,7 @@ _VCARD_COLUMNS = (
     ("website", "Website"),
     ("street", "Street"),
     ("city", "City"),
-    ("region", "Region"),
+    ("region", "State or region"),
     ("postal_code", "Postal code"),
     ("country", "Country"),
     ("description", "Description"),
@@ -488,8 +488,12 @@ def _prepare_csv(data: bytes, filename: str, mapping: object) -> _Prepared:
         checked, guess_notes = importing.check_mapping(mapping, table.header), []
     rows, column_notes = importing.csv_row_values(table, checked, filename=filename)
     width = len(table.header)
+    # The cells as they will be imported, without an export's formula guard.
     sample = [
-        [_shown_cell(cell) for cell in (row.cells + [""] * width)[:width]]
+        [
+            _shown_cell(importing.without_formula_guard(cell))
+            for cell in (row.cells + [""] * width)[:width]
+        ]
         for row in table.rows[:PREVIEW_ROWS]
     ]
     return _Prepared(

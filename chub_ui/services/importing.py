@@ -16,6 +16,8 @@ from chub_ui.services.access import require_paid
 from chub_ui.services.addresses import normalize_email
 from chub_ui.services.auth import CurrentUser
 from chub_ui.services.errors import InvalidInput
+from chub_ui.services.exports import neutralise_formula
+from chub_ui.services.records import FORM_LABELS
 from chub_ui.services.text import printable_only
 from chub_ui.settings import settings
 
@@ -74,8 +76,6 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "emailaddresses",
         "workemail",
         "homeemail",
-        "otheremail",
-        "otheremails",
         "primaryemail",
         "secondaryemail",
         "email1",
@@ -99,8 +99,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "homephone",
         "businessphone",
         "primaryphone",
-        "otherphone",
     ),
+    "other_emails": ("otheremails", "otheremail", "additionalemails"),
+    "other_phones": ("otherphones", "otherphone", "additionalphones"),
     "website": ("website", "websiteurl", "url", "web", "homepage", "webpage"),
     "street": (
         "street",
@@ -117,6 +118,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "region": (
         "state",
         "region",
+        "stateorregion",
         "province",
         "stateprovince",
         "billingstate",
@@ -136,7 +138,13 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "labels": ("labels", "label", "tags", "tag", "categories", "keywords"),
 }
 # Fields the guess fills from one column only; the others gather every match.
-_MULTI_COLUMN_FIELDS = {"email", "phone"}
+_MULTI_COLUMN_FIELDS = {"email", "other_emails", "phone", "other_phones"}
+# The app's own column names, as its CSV export writes them and its forms show
+# them: an exact match wins over any alias, so an export imports cleanly.
+_OWN_HEADERS = {
+    _HEADER_PUNCTUATION.sub("", label.casefold()): name
+    for name, label in FORM_LABELS.items()
+}
 # Where a guessed field goes in a mapping.
 _GUESS_TARGETS = {"street2": "street", "title": "job_title"}
 # Record fields filled from the columns mapped to them, joined as below.
@@ -178,7 +186,7 @@ FIELD_CHOICES: tuple[tuple[str, str], ...] = (
     ("website", "Website"),
     ("street", "Street"),
     ("city", "City"),
-    ("region", "Region or state"),
+    ("region", "State or region"),
     ("postal_code", "Postal code"),
     ("country", "Country"),
     ("description", "Description"),
@@ -420,6 +428,7 @@ def guess_mapping(header: list[str]) -> tuple[list[str], list[str]]:
         One target of TARGETS per column, and notes on what was guessed.
     """
     lookup = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
+    lookup.update(_OWN_HEADERS)
     mapping = [TARGET_EXTRA] * len(header)
     found: dict[str, list[int]] = {}
     for index, title in enumerate(header):
@@ -447,7 +456,7 @@ def guess_mapping(header: list[str]) -> tuple[list[str], list[str]]:
         for index in indexes:
             mapping[index] = _GUESS_TARGETS.get(name, name)
     if not has_name and "name" not in found:
-        if "company" in found or "email" in found:
+        if any(key in found for key in ("company", "email", "other_emails")):
             notes.append(
                 "No name column found; each row's company, else its e-mail "
                 "address, is used as the name."
@@ -496,7 +505,8 @@ def check_mapping(mapping: object, header: list[str]) -> list[str]:
                 f"{index + 1}, '{title}'). Choose one of the listed fields."
             )
         checked.append(target)
-    if not any(target in (*_NAME_TARGETS, "company", "email") for target in checked):
+    name_givers = (*_NAME_TARGETS, "company", "email", "other_emails")
+    if not any(target in name_givers for target in checked):
         raise InvalidInput(
             "Map a column to the name (or to the first or last name). Without "
             "one, only a company or e-mail column can give the rows their names."
@@ -768,7 +778,8 @@ def _row_values(
     def cell(index: int) -> str:
         if index >= len(cells):
             return ""
-        return cells[index].replace("\r\n", "\n").replace("\r", "\n").strip()
+        text = without_formula_guard(cells[index])
+        return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
     def joined(name: str) -> str:
         texts = [cell(index) for index in plan.columns.get(name, [])]
@@ -842,6 +853,22 @@ def _row_values(
 
     values["extra_json"] = json.dumps(extra, ensure_ascii=False)
     return values, problems
+
+
+def without_formula_guard(value: str) -> str:
+    """A CSV cell without the apostrophe an export put before a formula-like value.
+
+    Exports (this app's, see exports.neutralise_formula, and many others) write
+    "'=1+2" or "'+1 555 0102" so that a spreadsheet shows the value instead of
+    running it. That one apostrophe is removed when what follows it is exactly
+    such a value; "'quoted'" or "O'Brien" stay as they are.
+
+    Known limit: a value that really starts with an apostrophe before =, +, -
+    or @ loses that apostrophe.
+    """
+    if value.startswith("'") and neutralise_formula(value[1:]) == value:
+        return value[1:]
+    return value
 
 
 def split_labels(text: str) -> list[str]:

@@ -597,6 +597,14 @@ def _mark_sent(open_session: SessionFactory, outgoing: OutgoingMail) -> None:
     )
 
 
+def failure_reason(status: str, last_error: str) -> str:
+    """The reason to show beside a message's state: only for a failed or a
+    retried delivery; a sent message has none, and "not sent" says it all."""
+    if status in (STATUS_SENT, STATUS_UNSENT):
+        return ""
+    return last_error
+
+
 def _is_permanent(error: BaseException) -> bool:
     """Whether the server refused this message for good, so retrying cannot help.
 

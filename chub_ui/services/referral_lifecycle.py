@@ -494,8 +494,10 @@ def _mail_fields(labels: dict, mail_state: tuple | None) -> dict:
     if mail_state is None:
         return {"mail_status": "", "mail_error": ""}
     status, error = mail_state
-    shown_error = "" if status == mail.STATUS_SENT else error
-    return {"mail_status": labels.get(status, status), "mail_error": shown_error}
+    return {
+        "mail_status": labels.get(status, status),
+        "mail_error": mail.failure_reason(status, error),
+    }
 
 
 def _sent_fields(referral: Referral, state: str, mail_state: tuple | None) -> dict:
@@ -811,12 +813,19 @@ def revoke_referral(
     Raises:
         NotAllowed: not a referral of the user's account (documents: the
             owner's own).
-        InvalidInput: already revoked.
+        InvalidInput: already revoked, or declined or expired (access has
+            ended already, and the state keeps saying why).
     """
     user = require_user(user)
     referral, _ = _sent(session, user, referral_id)
     if referral.revoked_at is not None:
         raise InvalidInput("This referral was revoked already.")
+    if referral.declined_at is not None:
+        raise InvalidInput(
+            "The recipient declined this referral; they have no access to revoke."
+        )
+    if is_past_expiry(referral):
+        raise InvalidInput("This referral has expired; access ended already.")
 
     if not _stamp(session, referral.id, "revoked_at"):
         session.rollback()
@@ -1084,7 +1093,7 @@ def referral_timeline(
         "message": referral.message,
         "can_resend": may_resend,
         "can_copy_link": may_resend,
-        "can_revoke": state != STATE_REVOKED,
+        "can_revoke": state not in (STATE_REVOKED, STATE_DECLINED, STATE_EXPIRED),
         "events": [
             {
                 "kind": kind,

@@ -432,7 +432,7 @@ def _history(session: Session, item: _ReferredItem) -> list[dict]:
                 "state": state,
                 "state_label": referral_lifecycle.STATE_LABELS[state],
                 "mail_status": MAIL_STATE_LABELS.get(status, status),
-                "mail_error": "" if status == mail.STATUS_SENT else error,
+                "mail_error": mail.failure_reason(status, error),
                 "message": referral.message,
                 "link": routes.sent_referral_url(referral.id),
             }

@@ -88,17 +88,44 @@ class ImportState(SessionState):
     @rx.var
     def problems_heading(self) -> str:
         """The line above the rows that cannot be imported."""
-        if self.problem_count == 1:
-            return "1 row cannot be imported:"
-        return f"{self.problem_count} rows cannot be imported:"
+        noun = _noun(self.mapping_fixed)
+        return f"{count(self.problem_count, noun)} cannot be imported:"
 
     @rx.var
     def duplicates_heading(self) -> str:
         """The line above the rows that repeat a record or an earlier row."""
-        if self.duplicate_count == 1:
-            return "1 row repeats a record you have or an earlier row:"
+        noun = _noun(self.mapping_fixed)
+        verb = "repeats" if self.duplicate_count == 1 else "repeat"
         return (
-            f"{self.duplicate_count} rows repeat a record you have or an earlier row:"
+            f"{count(self.duplicate_count, noun)} {verb} a record you have or an "
+            f"earlier {noun}:"
+        )
+
+    @rx.var
+    def import_all_label(self) -> str:
+        """The import button's words when every row can be imported."""
+        return import_label(
+            self.good_rows,
+            self.duplicate_count,
+            self.duplicate_choice,
+            _noun(self.mapping_fixed),
+        )
+
+    @rx.var
+    def import_good_label(self) -> str:
+        """The import button's words when some rows have problems."""
+        return import_label(
+            self.good_rows,
+            self.duplicate_count,
+            self.duplicate_choice,
+            "good " + _noun(self.mapping_fixed),
+        )
+
+    @rx.var
+    def progress_text(self) -> str:
+        """How far the import is, such as "120 of 500 rows"."""
+        return (
+            f"{self.rows_done} of {count(self.rows_total, _noun(self.mapping_fixed))}"
         )
 
     @rx.event
@@ -263,7 +290,7 @@ class ImportState(SessionState):
             for item in preview.problems[:ITEMS_SHOWN]
         ]
         self.duplicate_count = len(preview.duplicates)
-        noun = "card" if preview.mapping_fixed else "row"
+        noun = _noun(preview.mapping_fixed)
         self.duplicates = [
             _duplicate_row(item, noun) for item in preview.duplicates[:ITEMS_SHOWN]
         ]
@@ -280,6 +307,35 @@ class ImportState(SessionState):
         if self._upload_key:
             key, self._upload_key = self._upload_key, ""
             await asyncio.to_thread(_drop_in_thread, self.session_token, key)
+
+
+def _noun(mapping_fixed: bool) -> str:
+    """What the file's entries are called: cards for vCard, else rows."""
+    return "card" if mapping_fixed else "row"
+
+
+def import_label(good_rows: int, duplicates: int, choice: str, noun: str) -> str:
+    """What the import button will do: rows created, duplicates merged or skipped.
+
+    Args:
+        good_rows: rows without problems, duplicates included.
+        duplicates: how many of them repeat a record or an earlier row.
+        choice: what happens to duplicates, one of import_jobs.DUPLICATE_CHOICES.
+        noun: what a row is called, such as "row", "good row" or "card".
+
+    Returns:
+        Such as "Import 3 rows", "Import 1 row and skip 2 duplicates" or
+        "Merge 2 duplicates".
+    """
+    duplicates = min(duplicates, good_rows)
+    if not duplicates or choice == import_jobs.DUPLICATES_CREATE:
+        return f"Import {count(good_rows, noun)}"
+
+    new_rows = good_rows - duplicates
+    verb = "merge" if choice == import_jobs.DUPLICATES_MERGE else "skip"
+    if not new_rows:
+        return f"{verb.capitalize()} {count(duplicates, 'duplicate')}"
+    return f"Import {count(new_rows, noun)} and {verb} {count(duplicates, 'duplicate')}"
 
 
 def _summary(file_name: str, preview: import_jobs.ImportPreview) -> str:

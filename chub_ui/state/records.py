@@ -105,7 +105,9 @@ class RecordsState(
         self.kind, self.page, self.search, self.is_loading = kind, 1, "", True
         self.tag_filter = self.source_filter = self.referred_filter = records.ANY
         self.sort_by, self.selected, self.refer_ids = records.DEFAULT_SORT, [], []
-        self.form_open, self.source_options = False, []
+        # A dialog left open on another page must not come back aimed at the
+        # records of that page.
+        self.form_open, self.source_options, self.refer_open = False, [], False
         self._clear_refer_outcome()
         redirect = self._load_page()
         if redirect is None and not self.list_error:
@@ -232,6 +234,7 @@ class RecordsState(
         """Open one record of the account with its referring history."""
         self.record, self.history, self.record_error = {}, [], ""
         self.refer_ids, self.is_editing, self.delete_open = [], False, False
+        self.refer_open = False
         self._clear_refer_outcome()
         self._clear_form()
         self.is_loading = True

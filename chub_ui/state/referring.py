@@ -146,7 +146,7 @@ class ReferringMixin(rx.State, mixin=True):
 
         self.refer_sent, self.refer_skipped = list(outcome.sent), list(outcome.skipped)
         sent, skipped = len(outcome.sent), len(outcome.skipped)
-        self.refer_success = f"{sent} referral{'' if sent == 1 else 's'} sent" + (
+        self.refer_success = f"{sent} referral{'' if sent == 1 else 's'} made" + (
             f", {skipped} skipped." if skipped else "."
         )
         if sent:

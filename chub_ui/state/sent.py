@@ -159,7 +159,7 @@ class SentTimelineState(SessionState):
         """Send the invitation e-mail again, with the same link."""
         mail_state = self._act(referral_lifecycle.resend_invitation)
         if mail_state is not None:
-            self.action_success = f"Invitation sent again. E-mail: {mail_state}."
+            self.action_success = f"Resend requested. E-mail: {mail_state}."
 
     @rx.event
     def copy_invitation_link(self):

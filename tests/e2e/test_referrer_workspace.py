@@ -98,7 +98,7 @@ def test_refer_a_selection_to_several_addresses(new_page, smtp, screenshots):
     page.screenshot(path=screenshots / "refer-selection.png")
     page.click("#refer-submit")
 
-    expect(page.locator("#refer-success")).to_contain_text("4 referrals sent")
+    expect(page.locator("#refer-success")).to_contain_text("4 referrals made")
     for address in ("one.partner@example.com", "two.partner@example.com"):
         invitation_link(smtp, address, count=2)
     with db.open_session() as session:

@@ -9,9 +9,10 @@ import pytest
 from sqlmodel import Session, func, select
 
 from chub_ui.models import KIND_CONTACT, KIND_LEAD, PLAN_FREE, Record
-from chub_ui.services import import_jobs, importing, plans
+from chub_ui.services import exports, import_jobs, importing, plans
 from chub_ui.services.errors import InvalidInput, NotAllowed, PlanRequired
 from chub_ui.services.import_jobs import preview_import, run_import
+from chub_ui.services.records import FIELD_LABELS
 from tests.conftest import REALDATA
 from tests.services.rows import add_record, record_snapshot
 from tests.services.test_importing import REAL_FILE_COUNTS as CSV_COUNTS
@@ -358,6 +359,78 @@ def test_vcard_ignores_any_mapping_sent(session, paid_user):
     _run(session, paid_user, data, filename="a.vcf", mapping=["password_hash"])
 
     assert (_only(session).name, _only(session).email) == ("Ada", "a@example.com")
+
+
+# Re-importing the app's own CSV export
+
+_EXPORTED = [
+    {
+        "name": "Ada Lovelace",
+        "company": "=1+2",
+        "job_title": "@SUM(A1)",
+        "email": "ada@example.com",
+        "other_emails": "ada@work.example, ada@home.example",
+        "phone": "+1 555 0102",
+        "other_phones": "+1 555 0103, -5",
+        "website": "https://ada.example",
+        "street": "1 Main St, Flat 2",
+        "city": "London",
+        "region": "Île-de-France",
+        "postal_code": "75001",
+        "country": "France",
+        "description": "-5 apples\nand 'quoted' pears",
+        "source": "Trade fair",
+    },
+    {
+        "name": "Conan O'Brien",
+        "company": "'quoted'",
+        "job_title": "",
+        "email": "",
+        "other_emails": "",
+        "phone": "",
+        "other_phones": "",
+        "website": "",
+        "street": "",
+        "city": "",
+        "region": "",
+        "postal_code": "",
+        "country": "",
+        "description": "",
+        "source": "",
+    },
+]
+
+
+def test_own_csv_export_imports_back_field_by_field(session, paid_user, make_user):
+    for values in _EXPORTED:
+        add_record(session, paid_user, **values)
+    data = "".join(
+        exports.csv_export(session=session, user=paid_user, kind=KIND_CONTACT)
+    ).encode("utf-8")
+    importer = make_user("importer@example.com")
+
+    preview = _preview(session, importer, data, filename="contacts.csv")
+    _run(session, importer, data, filename="contacts.csv")
+
+    fields = [name for name, _ in FIELD_LABELS]
+    assert preview.columns == list(exports.CSV_HEADER)
+    assert preview.mapping == [*fields, importing.TARGET_EXTRA]
+    assert preview.problems == preview.duplicates == []
+    shown = {row[0]: row for row in preview.sample_rows}
+    assert shown["Ada Lovelace"][1:4] == ["=1+2", "@SUM(A1)", "ada@example.com"]
+    assert shown["Ada Lovelace"][5] == "+1 555 0102"
+    imported = [
+        record
+        for record in _records(session)
+        if record.account_id == importer.account_id
+    ]
+    by_name = {record.name: record for record in imported}
+    assert sorted(by_name) == sorted(values["name"] for values in _EXPORTED)
+    for values in _EXPORTED:
+        record = by_name[values["name"]]
+        expected = {**values, "source": values["source"] or "CSV import: contacts.csv"}
+        assert {name: getattr(record, name) for name in fields} == expected
+        assert list(json.loads(record.extra_json)) == ["Created"]
 
 
 # Row problems: import the good rows, or nothing

@@ -9,9 +9,10 @@ import pytest
 from sqlmodel import Session, func, select
 
 from chub_ui.models import KIND_CONTACT, KIND_LEAD, Record
-from chub_ui.services import importing
+from chub_ui.services import exports, importing
 from chub_ui.services.errors import InvalidInput, PlanRequired
 from chub_ui.services.importing import import_records
+from chub_ui.services.records import FIELD_LABELS
 from tests.conftest import REALDATA
 
 logger = logging.getLogger(__name__)
@@ -409,6 +410,78 @@ def test_trailing_empty_cells_beyond_the_header_are_fine(session, paid_user):
     _import(session, paid_user, b"Name,City\nAda,London,,\n")
 
     assert _records(session)[0].city == "London"
+
+
+def test_own_export_header_is_guessed_field_by_field():
+    header = [*exports.CSV_HEADER, "Labels"]
+
+    mapping, notes = importing.guess_mapping(header)
+
+    own_fields = [name for name, _ in FIELD_LABELS]
+    assert mapping == [*own_fields, importing.TARGET_EXTRA, "labels"]
+    assert notes == []
+
+
+def test_other_emails_and_phones_headers_have_their_own_fields():
+    header = ["Name", "Email", "Other Email", "Phone", "Other Phone", "State"]
+
+    mapping, _ = importing.guess_mapping(header)
+
+    assert mapping == [
+        "name",
+        "email",
+        "other_emails",
+        "phone",
+        "other_phones",
+        "region",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("'=1+2", "=1+2"),
+        ("'+1 555 0102", "+1 555 0102"),
+        ("'-5", "-5"),
+        ("'@SUM(A1)", "@SUM(A1)"),
+        ("'\t=1+2", "\t=1+2"),
+        ("'\rtext", "\rtext"),
+        ("' =1+2", " =1+2"),
+        ("'quoted'", "'quoted'"),
+        ("O'Brien", "O'Brien"),
+        ("'", "'"),
+        ("''=1+2", "''=1+2"),
+        ("'text", "'text"),
+        ("=1+2", "=1+2"),
+    ],
+)
+def test_formula_guard_of_an_export_is_removed(cell, expected):
+    assert importing.without_formula_guard(cell) == expected
+    # Whatever an export guards, the import reads back as it was stored.
+    if cell.startswith("'") and expected != cell:
+        assert exports.neutralise_formula(expected) == cell
+
+
+def test_formula_guard_is_removed_on_import_and_other_quotes_kept(session, paid_user):
+    data = (
+        b"Name,Company,Phone,Description,Notes\n"
+        b"O'Brien,'=1+2,'+1 555 0102,'quoted','@SUM(A1)\n"
+        b"'-5,'Acme',\"'\t+44 20\",\"'see below, no guard\",it's fine\n"
+    )
+
+    _import(session, paid_user, data)
+
+    first, second = _records(session)
+    assert (first.name, first.company, first.phone) == (
+        "O'Brien",
+        "=1+2",
+        "+1 555 0102",
+    )
+    assert first.description == "'quoted'"
+    assert json.loads(first.extra_json) == {"Notes": "@SUM(A1)"}
+    assert (second.name, second.company, second.phone) == ("-5", "'Acme'", "+44 20")
+    assert second.description == "'see below, no guard"
+    assert json.loads(second.extra_json) == {"Notes": "it's fine"}
 
 
 # Hand-made files: refusals

@@ -1179,19 +1179,64 @@ def test_audit_lines_of_the_lifecycle_name_the_item_owner_account(
     lifecycle.resend_invitation(
         session=session, user=paid_user, referral_id=referral_id
     )
-    lifecycle.decline_referral(
-        session=session, user=recipient, referral_id=referral_id, reason="No"
-    )
     lifecycle.revoke_referral(session=session, user=paid_user, referral_id=referral_id)
+    # A declined referral has no access left to revoke: a second one declines.
+    declined_id = _refer(session, paid_user, contact, recipient.email)
+    lifecycle.decline_referral(
+        session=session, user=recipient, referral_id=declined_id, reason="No"
+    )
 
     lines = session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()
     assert [line.action for line in lines] == [
         audit.REFER,
         audit.VIEW,
         audit.RESEND,
-        audit.DECLINE,
         audit.REVOKE,
+        audit.REFER,
+        audit.DECLINE,
     ]
     assert {line.account_id for line in lines} == {paid_user.account_id}
     assert lines[1].actor_id == recipient.id
     assert lines[0].target == f"Contact Wilson Fisk to {recipient.email}"
+
+
+def test_unsent_mail_says_so_once_without_a_reason(
+    session, paid_user, company_lead, monkeypatch
+):
+    monkeypatch.setattr(mail.settings, "smtp_url", "")
+    referral_id = _refer(session, paid_user, company_lead, "a@example.com")
+
+    sent = lifecycle.list_sent_referrals(session=session, user=paid_user).items[0]
+    timeline = lifecycle.referral_timeline(
+        session=session, user=paid_user, referral_id=referral_id
+    )
+    history = referrals.referral_history(
+        session=session, user=paid_user, record_id=company_lead.id
+    )
+
+    for shown in (sent, timeline, history[0]):
+        assert shown["mail_status"] == "not sent: no SMTP server configured"
+        assert shown["mail_error"] == ""
+
+
+def test_a_declined_or_expired_referral_cannot_be_revoked_over(
+    session, paid_user, free_user, company_lead
+):
+    declined = _refer(session, paid_user, company_lead, free_user.email)
+    lifecycle.decline_referral(
+        session=session, user=free_user, referral_id=declined, reason="No"
+    )
+    expired = _refer(session, paid_user, company_lead, "late@example.com")
+    _set(session, expired, expires_at=_ago(days=1))
+
+    for referral_id, why in ((declined, "declined"), (expired, "expired")):
+        with pytest.raises(InvalidInput, match=why):
+            lifecycle.revoke_referral(
+                session=session, user=paid_user, referral_id=referral_id
+            )
+        timeline = lifecycle.referral_timeline(
+            session=session, user=paid_user, referral_id=referral_id
+        )
+        assert timeline["state"] == why
+        assert timeline["can_revoke"] is False
+        assert session.get(Referral, referral_id).revoked_at is None

@@ -143,3 +143,56 @@ async def test_signed_out_upload_is_refused(session):
 
     assert state.import_error == "Please sign in to continue."
     assert not state.has_preview
+
+
+@pytest.mark.parametrize(
+    ("good", "duplicates", "choice", "noun", "expected"),
+    [
+        (1, 0, "skip", "row", "Import 1 row"),
+        (3, 0, "skip", "good row", "Import 3 good rows"),
+        (3, 1, "skip", "row", "Import 2 rows and skip 1 duplicate"),
+        (3, 2, "merge", "good row", "Import 1 good row and merge 2 duplicates"),
+        (3, 2, "create", "row", "Import 3 rows"),
+        (2, 2, "skip", "card", "Skip 2 duplicates"),
+        (1, 1, "merge", "card", "Merge 1 duplicate"),
+    ],
+)
+def test_import_label_counts_what_will_be_created(
+    good, duplicates, choice, noun, expected
+):
+    assert import_state.import_label(good, duplicates, choice, noun) == expected
+
+
+async def test_import_buttons_leave_skipped_duplicates_out(state):
+    data = (
+        b"Name,Email\nAda,ada@example.com\nBob,bad-address\n"
+        b"Ada again,ada@example.com\nCy,cy@example.com\n"
+    )
+
+    await _upload(state, "people.csv", data)
+
+    assert (state.good_rows, state.duplicate_count) == (3, 1)
+    assert state.problems_heading == "1 row cannot be imported:"
+    assert state.duplicates_heading == (
+        "1 row repeats a record you have or an earlier row:"
+    )
+    assert state.import_good_label == "Import 2 good rows and skip 1 duplicate"
+    ImportState.set_duplicate_choice.fn(state, "merge")
+    assert state.import_good_label == "Import 2 good rows and merge 1 duplicate"
+    ImportState.set_duplicate_choice.fn(state, "create")
+    assert state.import_good_label == "Import 3 good rows"
+
+
+async def test_vcard_labels_speak_of_cards(state):
+    card = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada\r\nEMAIL:a@example.com\r\nEND:VCARD\r\n"
+    )
+
+    await _upload(state, "ada.vcf", (card * 2).encode())
+
+    assert state.import_all_label == "Import 1 card and skip 1 duplicate"
+    assert state.duplicates_heading == (
+        "1 card repeats a record you have or an earlier card:"
+    )
+    state.rows_done, state.rows_total = 0, 1
+    assert state.progress_text == "0 of 1 card"

@@ -352,7 +352,7 @@ def test_refer_selected_to_several_addresses_with_consent(
     assert without_consent != ""
     assert state.refer_error == ""
     assert len(state.refer_sent) == 4
-    assert state.refer_success.startswith("4 referrals sent")
+    assert state.refer_success.startswith("4 referrals made")
     assert state.selected == [] and state.refer_open is False
     assert len(session.exec(select(Referral)).all()) == 4
 
@@ -388,3 +388,30 @@ def test_a_downgraded_account_refers_nothing(session, paid_user, make_user):
 
     assert state.refer_error != ""
     assert session.exec(select(Referral)).all() == []
+
+
+def test_a_dialog_left_open_does_not_follow_to_another_record(
+    session, paid_user, owner_token
+):
+    first = add_record(session, paid_user, name="First Lead Ltd", kind=KIND_LEAD)
+    second = add_record(session, paid_user, name="Second Lead Ltd", kind=KIND_LEAD)
+    state = state_at(RecordsState, f"/records/{first.id}", owner_token)
+    RecordsState.load_record.fn(state)
+    RecordsState.set_refer_open.fn(state, True)
+    RecordsState.submit_referral.fn(state, {"to_email": "not an address"})
+    assert state.refer_open is True
+    assert state.refer_error
+
+    # The same browser tab goes on to the second record's page.
+    moved = state_at(RecordsState, f"/records/{second.id}", owner_token)
+    moved.refer_open, moved.refer_ids = state.refer_open, list(state.refer_ids)
+    moved.refer_title = state.refer_title
+    RecordsState.load_record.fn(moved)
+
+    assert moved.refer_open is False
+    assert moved.refer_ids == []
+    RecordsState.set_refer_open.fn(moved, True)
+    assert moved.refer_title == "Refer Second Lead Ltd"
+    RecordsState.submit_referral.fn(moved, {"to_email": "p@example.com"})
+    referral = session.exec(select(Referral)).one()
+    assert referral.record_id == second.id
