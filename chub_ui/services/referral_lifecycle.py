@@ -900,21 +900,15 @@ def resend_invitation(
     invitation, token = _open_invitation(session, user, referral, item)
 
     referrer = session.get(User, referral.referrer_id)
-    link = referrals.invitation_link(token)
-    subject, body_text, body_html = mail.invitation_message(
+    link, outbox = referrals.queue_invitation_mail(
+        session,
+        invitation_id=invitation.id,
+        token=token,
+        to_address=referral.recipient_email,
         inviter_name=referrer.full_name or referrer.email,
         item_label=item.label,
         item_kind=item.mail_kind,
         message=referral.message,
-        link=link,
-    )
-    outbox = mail.queue_message(
-        session,
-        to_address=referral.recipient_email,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        invitation_id=invitation.id,
     )
     _note_step(
         session,
@@ -929,9 +923,7 @@ def resend_invitation(
     session.commit()
 
     logger.info("invitation of referral %s resent by user %s", referral_id, user.id)
-    if status == mail.STATUS_UNSENT:
-        # Without SMTP the log is the only way to the link (demo and dev only).
-        logger.warning("no SMTP server configured; invitation link: %s", link)
+    referrals.log_link_if_unsent(status, link)
     return referrals.MAIL_STATE_LABELS.get(status, status)
 
 

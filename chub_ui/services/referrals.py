@@ -14,6 +14,7 @@ from chub_ui.models import (
     KIND_LEAD,
     Document,
     Invitation,
+    OutboxMessage,
     Record,
     Referral,
     User,
@@ -234,21 +235,15 @@ def add_referral(
     invitation, token = referral_lifecycle.new_invitation(
         session, referral=referral, inviter_id=user.id
     )
-    link = invitation_link(token)
-    subject, body_text, body_html = mail.invitation_message(
+    link, outbox = queue_invitation_mail(
+        session,
+        invitation_id=invitation.id,
+        token=token,
+        to_address=address,
         inviter_name=user.display_name,
         item_label=item.label,
         item_kind=item.kind,
         message=message,
-        link=link,
-    )
-    outbox = mail.queue_message(
-        session,
-        to_address=address,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        invitation_id=invitation.id,
     )
     if recipient is not None:
         notify_recipient(session=session, referral=referral)
@@ -292,9 +287,50 @@ def log_queued(queued: QueuedReferral) -> None:
         )
     else:
         logger.info("referral %s of record %s queued", referral_id, queued.record_id)
-    if queued.mail_status == mail.STATUS_UNSENT:
-        # Without SMTP the log is the only way to the link (demo and dev only).
-        logger.warning("no SMTP server configured; invitation link: %s", queued.link)
+    log_link_if_unsent(queued.mail_status, queued.link)
+
+
+def queue_invitation_mail(
+    session: Session,
+    *,
+    invitation_id: int,
+    token: str,
+    to_address: str,
+    inviter_name: str,
+    item_label: str,
+    item_kind: str,
+    message: str,
+) -> tuple[str, OutboxMessage]:
+    """Put an invitation's e-mail in the outbox; the caller commits.
+
+    The first e-mail of a referral and a resend write the same message.
+
+    Returns:
+        The link the e-mail carries, and its outbox row.
+    """
+    link = invitation_link(token)
+    subject, body_text, body_html = mail.invitation_message(
+        inviter_name=inviter_name,
+        item_label=item_label,
+        item_kind=item_kind,
+        message=message,
+        link=link,
+    )
+    outbox = mail.queue_message(
+        session,
+        to_address=to_address,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        invitation_id=invitation_id,
+    )
+    return link, outbox
+
+
+def log_link_if_unsent(status: str, link: str) -> None:
+    """Without SMTP the log is the only way to the link (demo and dev only)."""
+    if status == mail.STATUS_UNSENT:
+        logger.warning("no SMTP server configured; invitation link: %s", link)
 
 
 def _refer(

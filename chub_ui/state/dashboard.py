@@ -6,10 +6,14 @@ import reflex as rx
 
 from chub_ui.services import referral_lifecycle
 from chub_ui.services.errors import ServiceError
-from chub_ui.state.sent import paid_user_or_redirect
 from chub_ui.state.session import SessionState
 
 logger = logging.getLogger(__name__)
+
+PAID_ONLY_NOTICE = (
+    "The dashboard belongs to the full CRM on the paid plan. Your Partner's "
+    "Network shows what partners refer to you."
+)
 
 # The periods the page offers, in days; the service accepts 7 to 365.
 PERIODS = ("7", "30", "90")
@@ -35,7 +39,9 @@ class DashboardState(SessionState):
 
     def _load_dashboard(self):
         with rx.session() as session:
-            user, redirect = paid_user_or_redirect(self, session)
+            user, redirect = self._user_or_redirect(
+                session, paid_notice=PAID_ONLY_NOTICE
+            )
             if redirect is not None:
                 return redirect
             try:

@@ -5,7 +5,6 @@ import logging
 
 import reflex as rx
 
-from chub_ui import routes
 from chub_ui.models import KIND_CONTACT, KIND_LEAD
 from chub_ui.services import auth, import_jobs
 from chub_ui.services.errors import ServiceError
@@ -135,13 +134,10 @@ class ImportState(SessionState):
         self.import_error, self.import_result, self.import_notes = "", "", []
         self.is_uploading, self.upload_percent, self.is_importing = False, 0, False
         with rx.session() as session:
-            user = self._user_from_token(session)
-        if user is None:
-            return self._login_redirect()
-        if not user.is_paid:
-            self.notice = PAID_ONLY_NOTICE
-            return rx.redirect(routes.REFERRALS)
-        return None
+            _user, redirect = self._user_or_redirect(
+                session, paid_notice=PAID_ONLY_NOTICE
+            )
+        return redirect
 
     @rx.event
     async def set_import_kind(self, kind: str):

@@ -196,9 +196,7 @@ class LibraryState(PagedListMixin, TaggingMixin, SessionState):
         """Mint a short-lived link for this user and file, and download it."""
         with rx.session() as session:
             try:
-                user = self._user_from_token(session)
-                if user is None:
-                    raise NotSignedIn()
+                user = self._signed_in_user(session)
                 link = library.download_link(
                     session=session, user=user, document_id=document_id
                 )
@@ -226,9 +224,7 @@ class LibraryState(PagedListMixin, TaggingMixin, SessionState):
         self.share_error = ""
         with rx.session() as session:
             try:
-                user = self._user_from_token(session)
-                if user is None:
-                    raise NotSignedIn()
+                user = self._signed_in_user(session)
                 outcome = referrals.refer_document(
                     session=session,
                     user=user,

@@ -5,7 +5,7 @@ import logging
 import reflex as rx
 
 from chub_ui.services import notifications
-from chub_ui.services.errors import NotSignedIn, ServiceError
+from chub_ui.services.errors import ServiceError
 from chub_ui.state.paging import PagedListMixin
 from chub_ui.state.session import SessionState
 
@@ -90,9 +90,7 @@ class NotificationsState(PagedListMixin, SessionState):
         self.team_error, self.team_success = "", ""
         with rx.session() as session:
             try:
-                user = self._user_from_token(session)
-                if user is None:
-                    raise NotSignedIn()
+                user = self._signed_in_user(session)
                 count = notifications.send_team_message(
                     session=session, user=user, body=str(form_data.get("body", ""))
                 )

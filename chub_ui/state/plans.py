@@ -5,7 +5,7 @@ import logging
 import reflex as rx
 
 from chub_ui.services import plans
-from chub_ui.services.errors import NotSignedIn, ServiceError
+from chub_ui.services.errors import ServiceError
 from chub_ui.state.session import SessionState
 
 logger = logging.getLogger(__name__)
@@ -43,9 +43,7 @@ class PlansState(SessionState):
         self.team_error, self.team_success = "", ""
         with rx.session() as session:
             try:
-                user = self._user_from_token(session)
-                if user is None:
-                    raise NotSignedIn()
+                user = self._signed_in_user(session)
                 sent = plans.invite_team_member(
                     session=session, user=user, email=str(form_data.get("email", ""))
                 )
@@ -75,9 +73,7 @@ class PlansState(SessionState):
         self.plan_error, self.plan_success = "", ""
         with rx.session() as session:
             try:
-                user = self._user_from_token(session)
-                if user is None:
-                    raise NotSignedIn()
+                user = self._signed_in_user(session)
                 new_plan = plans.change_plan(session=session, user=user, plan=plan)
             except ServiceError as error:
                 self.plan_error = error.message

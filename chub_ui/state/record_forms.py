@@ -7,7 +7,7 @@ import reflex as rx
 from chub_ui import routes
 from chub_ui.models import KIND_LEAD
 from chub_ui.services import records
-from chub_ui.services.errors import NotSignedIn, ServiceError
+from chub_ui.services.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +31,6 @@ class RecordFormsMixin(rx.State, mixin=True):
 
     def _reload_record(self, session, user) -> None:
         return None
-
-    def _signed_in_user(self, session):
-        user = self._user_from_token(session)
-        if user is None:
-            raise NotSignedIn()
-        return user
 
     def _clear_form(self, values: dict | None = None) -> None:
         self.form_values = values or {}

@@ -5,10 +5,9 @@ import logging
 
 import reflex as rx
 
-from chub_ui import routes
 from chub_ui.models import ITEM_RECORD, KIND_CONTACT, KIND_LEAD
 from chub_ui.services import exports, records, referrals, tags
-from chub_ui.services.errors import InvalidInput, NotSignedIn, ServiceError
+from chub_ui.services.errors import InvalidInput, ServiceError
 from chub_ui.state.paging import PagedListMixin
 from chub_ui.state.record_forms import RecordFormsMixin
 from chub_ui.state.referring import ReferringMixin
@@ -70,13 +69,7 @@ class RecordsState(
 
     def _paid_user(self, session):
         """The user if on the paid plan; otherwise the redirect to take."""
-        user = self._user_from_token(session)
-        if user is None:
-            return None, self._login_redirect()
-        if not user.is_paid:
-            self.notice = PAID_ONLY_NOTICE
-            return None, rx.redirect(routes.REFERRALS)
-        return user, None
+        return self._user_or_redirect(session, paid_notice=PAID_ONLY_NOTICE)
 
     def _load_page(self):
         self.list_error = ""
@@ -168,9 +161,7 @@ class RecordsState(
         self.tag_error = ""
         with rx.session() as session:
             try:
-                user = self._user_from_token(session)
-                if user is None:
-                    raise NotSignedIn()
+                user = self._signed_in_user(session)
                 link = exports.export_link(
                     session=session,
                     user=user,

@@ -148,9 +148,7 @@ class ReferralsState(PagedListMixin, TaggingMixin, SessionState):
         self.decline_error = ""
         with rx.session() as session:
             try:
-                user = self._user_from_token(session)
-                if user is None:
-                    raise NotSignedIn()
+                user = self._signed_in_user(session)
                 referral_lifecycle.decline_referral(
                     session=session,
                     user=user,
@@ -174,9 +172,7 @@ class ReferralsState(PagedListMixin, TaggingMixin, SessionState):
         self.save_error, self.save_result, self.duplicates = "", {}, []
         with rx.session() as session:
             try:
-                user = self._user_from_token(session)
-                if user is None:
-                    raise NotSignedIn()
+                user = self._signed_in_user(session)
                 result = saving.save_as_own(
                     session=session,
                     user=user,

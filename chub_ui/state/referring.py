@@ -5,7 +5,7 @@ import logging
 import reflex as rx
 
 from chub_ui.services import referral_lifecycle
-from chub_ui.services.errors import NotSignedIn, ServiceError
+from chub_ui.services.errors import ServiceError
 from chub_ui.services.text import clean_id
 
 logger = logging.getLogger(__name__)
@@ -88,9 +88,7 @@ class ReferringMixin(rx.State, mixin=True):
         self.refer_needs_consent = False
         with rx.session() as session:
             try:
-                user = self._user_from_token(session)
-                if user is None:
-                    raise NotSignedIn()
+                user = self._signed_in_user(session)
                 self.refer_needs_consent = referral_lifecycle.needs_consent(
                     session=session, user=user, record_ids=record_ids
                 )
@@ -127,9 +125,7 @@ class ReferringMixin(rx.State, mixin=True):
         record_ids = list(self.refer_ids) or [self._path_id()]
         with rx.session() as session:
             try:
-                user = self._user_from_token(session)
-                if user is None:
-                    raise NotSignedIn()
+                user = self._signed_in_user(session)
                 outcome = referral_lifecycle.refer_records(
                     session=session,
                     user=user,

@@ -4,42 +4,15 @@ import logging
 
 import reflex as rx
 
-from chub_ui import routes
 from chub_ui.services import referral_lifecycle
-from chub_ui.services.errors import NotSignedIn, ServiceError
+from chub_ui.services.errors import ServiceError
 from chub_ui.state.paging import PagedListMixin
 from chub_ui.state.session import SessionState
 
 logger = logging.getLogger(__name__)
 
-PAID_ONLY_NOTICE = (
-    "Sent referrals and the dashboard belong to the full CRM on the paid plan. "
-    "Your Partner's Network shows what partners refer to you."
-)
 # The filter's choice for "no filter": Radix selects cannot hold an empty value.
 EVERY_STATE = "all"
-
-
-def paid_user_or_redirect(state: SessionState, session):
-    """The signed-in user on the paid plan, or (None, the redirect to take)."""
-    user = state._user_from_token(session)
-    if user is None:
-        return None, state._login_redirect()
-    if not user.is_paid:
-        state.notice = PAID_ONLY_NOTICE
-        return None, rx.redirect(routes.REFERRALS)
-    return user, None
-
-
-def signed_in_or_redirect(state: SessionState, session):
-    """The signed-in user on any plan, or (None, the redirect to sign in).
-
-    Free partners share their own documents, so they follow those shares here.
-    """
-    user = state._user_from_token(session)
-    if user is None:
-        return None, state._login_redirect()
-    return user, None
 
 
 class SentState(PagedListMixin, SessionState):
@@ -51,7 +24,7 @@ class SentState(PagedListMixin, SessionState):
 
     def _load_page(self):
         with rx.session() as session:
-            user, redirect = signed_in_or_redirect(self, session)
+            user, redirect = self._user_or_redirect(session)
             if redirect is not None:
                 return redirect
             try:
@@ -115,7 +88,7 @@ class SentTimelineState(SessionState):
         self.action_error, self.action_success, self.invitation_link = "", "", ""
         self.revoke_open, self.is_loading = False, True
         with rx.session() as session:
-            user, redirect = signed_in_or_redirect(self, session)
+            user, redirect = self._user_or_redirect(session)
             if redirect is not None:
                 return redirect
             self._read_timeline(session, user)
@@ -144,9 +117,7 @@ class SentTimelineState(SessionState):
         self.action_error, self.action_success = "", ""
         with rx.session() as session:
             try:
-                user = self._user_from_token(session)
-                if user is None:
-                    raise NotSignedIn()
+                user = self._signed_in_user(session)
                 answer = action(session=session, user=user, referral_id=self._path_id())
             except ServiceError as error:
                 self.action_error = error.message

@@ -47,6 +47,27 @@ class SessionState(rx.State):
         self.user = user.as_dict()
         return user
 
+    def _signed_in_user(self, session: Session) -> CurrentUser:
+        """The signed-in user, or NotSignedIn for the handler to show."""
+        user = self._user_from_token(session)
+        if user is None:
+            raise NotSignedIn()
+        return user
+
+    def _user_or_redirect(self, session: Session, *, paid_notice: str = ""):
+        """(the signed-in user, None), or (None, the redirect to take).
+
+        With paid_notice, a free account is sent to its Referral page with
+        that notice, for the pages that belong to the full CRM.
+        """
+        user = self._user_from_token(session)
+        if user is None:
+            return None, self._login_redirect()
+        if paid_notice and not user.is_paid:
+            self.notice = paid_notice
+            return None, rx.redirect(routes.REFERRALS)
+        return user, None
+
     def _path_id(self) -> int:
         """The number at the end of the address, such as /referrals/12; 0 if none."""
         last = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]

@@ -5,7 +5,7 @@ import logging
 import reflex as rx
 
 from chub_ui.services import tags
-from chub_ui.services.errors import NotSignedIn, ServiceError
+from chub_ui.services.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +38,7 @@ class TaggingMixin(rx.State, mixin=True):
         self.tag_error = ""
         with rx.session() as session:
             try:
-                user = self._user_from_token(session)
-                if user is None:
-                    raise NotSignedIn()
+                user = self._signed_in_user(session)
                 tags.set_tag(
                     session=session,
                     user=user,
